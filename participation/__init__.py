@@ -1,0 +1,114 @@
+"""Citizen participation platform: the app factory."""
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask, g, jsonify, render_template, request
+from flask_babel import get_locale
+from flask_wtf.csrf import CSRFError
+
+from . import config as config_module
+from .errors import DomainError
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
+
+__version__ = "0.1.0"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    instance_path = Path(os.environ.get("INSTANCE_PATH") or ROOT / "instance")
+    app = Flask(__name__, instance_path=str(instance_path), instance_relative_config=False)
+    app.config.update(config_module.load(instance_path, overrides))
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", os.environ.get("TIMEZONE", "Europe/Paris"))
+    logging.basicConfig(level=logging.INFO)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    from .i18n import select_locale
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories=str(ROOT / "translations"))
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = None  # the login page explains itself
+
+    from . import jobs
+    jobs.load_tasks()
+    _register_blueprints(app)
+    _register_hooks(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .accounts.views import bp as accounts_bp
+    from .admin_views import bp as admin_bp
+    from .views import commune_bp, platform_bp
+
+    for bp in (platform_bp, accounts_bp, commune_bp, admin_bp):
+        app.register_blueprint(bp)
+    for package in ("proposals", "budgets", "votes"):
+        module = __import__(f"{package}.views", fromlist=["bp"])
+        for bp in getattr(module, "blueprints", [module.bp]):
+            app.register_blueprint(bp)
+
+
+def _register_hooks(app: Flask) -> None:
+    from .html import render_html
+    from .i18n import LANGUAGE_NAMES, available_languages, text_direction
+    from .models import User
+    from .security import set_security_headers
+    from .tenancy import redirect_commune_host
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        return db.session.get(User, int(user_id))
+
+    app.before_request(redirect_commune_host)
+    app.after_request(set_security_headers)
+
+    @app.context_processor
+    def layout_context():
+        locale = str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])
+        return {
+            "locale": locale,
+            "text_dir": text_direction(locale),
+            "languages": [(code, LANGUAGE_NAMES.get(code, code)) for code in available_languages()],
+            "commune": getattr(g, "commune", None),
+        }
+
+    from .hooks import admin_links, phase_name, process_sections
+    import flask_babel
+    app.jinja_env.globals.update(
+        format_datetime=flask_babel.format_datetime, format_date=flask_babel.format_date,
+        format_currency=flask_babel.format_currency, format_decimal=flask_babel.format_decimal,
+        format_percent=flask_babel.format_percent)
+    app.jinja_env.globals.update(render_html=render_html, phase_name=phase_name,
+                                 process_sections=process_sections, admin_links=admin_links)
+
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError):
+        return _error_page(exc.status, exc.message)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        from flask_babel import gettext as _
+        return _error_page(400, _("The form has expired or was not sent from this site. Please try again."))
+
+    for code in (400, 403, 404, 405, 409, 413, 429, 500):
+        app.register_error_handler(code, lambda exc, code=code: _error_page(code, None))
+
+
+def _error_page(status: int, message):
+    from flask_babel import gettext as _
+    titles = {
+        400: _("Invalid request"), 403: _("Not allowed"), 404: _("Page not found"),
+        405: _("Method not allowed"), 409: _("Not possible now"), 413: _("File too large"),
+        429: _("Too many attempts"), 500: _("Server error"),
+    }
+    if request.accept_mimetypes.best == "application/json" or request.path.startswith("/api/"):
+        return jsonify({"error": titles.get(status, ""), "message": str(message or "")}), status
+    return render_template("participation/error.html", status=status, title=titles.get(status, ""),
+                           message=message), status

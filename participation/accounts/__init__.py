@@ -1,0 +1,1 @@
+"""Accounts: sign-up with e-mail confirmation, login, password reset, account settings."""

@@ -1,0 +1,121 @@
+"""Account pages: thin wrappers around accounts.operations."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..errors import DomainError
+from ..extensions import limiter
+from ..forms import attach_error
+from ..views import _safe_next
+from . import operations
+from .forms import AccountForm, LoginForm, ResendForm, ResetForm, ResetRequestForm, SignupForm
+
+bp = Blueprint("accounts", __name__, url_prefix="/account")
+CHECK_MAILBOX = "If the address is valid, you will receive an e-mail in a few minutes."
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def signup():
+    form = SignupForm()
+    if request.method == "GET" and session.get("lang"):
+        form.locale.data = session["lang"]
+    if form.validate_on_submit():
+        try:
+            operations.signup(form.email.data, form.nickname.data, form.password.data, form.locale.data)
+        except DomainError as exc:
+            attach_error(form, exc)
+        else:
+            flash(_("Thank you! %(msg)s Open the link it contains to confirm your account.", msg=_(CHECK_MAILBOX)),
+                  "success")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/signup.html", form=form), 400 if form.errors else 200
+
+
+@bp.get("/confirm/<token>")
+def confirm(token: str):
+    operations.confirm(token)
+    flash(_("Your e-mail address is confirmed. You can log in."), "success")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/confirm", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def resend():
+    form = ResendForm()
+    if form.validate_on_submit():
+        operations.resend_confirmation(form.email.data)
+        flash(_(CHECK_MAILBOX), "success")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/resend.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = operations.authenticate(form.email.data, form.password.data)
+        except DomainError as exc:
+            form.form_errors.append(str(exc.message))
+        else:
+            login_user(user, remember=form.remember.data)
+            session.pop("lang", None)  # the account's language now applies
+            flash(_("Welcome, %(name)s.", name=user.nickname), "success")
+            return redirect(_safe_next(request.args.get("next")) if request.args.get("next") else url_for("platform.home"))
+    return render_template("accounts/login.html", form=form), 400 if form.errors else 200
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    flash(_("You are logged out."), "success")
+    return redirect(url_for("platform.home"))
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def reset_request():
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        operations.request_reset(form.email.data)
+        flash(_(CHECK_MAILBOX), "success")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset_request.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset(token: str):
+    operations.user_for_reset(token)  # a bad link is refused before anything is typed
+    form = ResetForm()
+    if form.validate_on_submit():
+        operations.reset_password(token, form.password.data)
+        flash(_("Your password has been changed. You can log in."), "success")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/", methods=["GET", "POST"])
+@login_required
+def account():
+    form = AccountForm(obj=current_user)
+    if request.method == "GET":
+        form.email_preference.data = current_user.email_preference.value
+    if form.validate_on_submit():
+        try:
+            operations.update_account(current_user, nickname=form.nickname.data, locale=form.locale.data,
+                                      email_preference=form.email_preference.data)
+        except DomainError as exc:
+            attach_error(form, exc)
+        else:
+            session["lang"] = form.locale.data
+            flash(_("Your settings are saved."), "success")
+            return redirect(url_for("accounts.account"))
+    return render_template("accounts/account.html", form=form), 400 if form.errors else 200

@@ -1,0 +1,196 @@
+"""Commune administration: processes, phases, roles, commune identity and the audit log."""
+from __future__ import annotations
+
+from datetime import timezone
+from zoneinfo import ZoneInfo
+
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from . import operations
+from .accounts.operations import find_by_email
+from .errors import DomainError
+from .extensions import db
+from .forms import RoleForm, attach_error, commune_form, language_values, phase_form, process_form
+from .hooks import PHASE_NAMES
+from .models import Membership, Phase, PhaseKind, Role
+from .permissions import require_role
+from .tenancy import commune_blueprint
+
+bp = commune_blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+@login_required
+def staff_only():
+    require_role(current_user, g.commune, Role.moderator, Role.reviewer)
+
+
+def _tz() -> ZoneInfo:
+    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+
+def to_utc(local):
+    """Administrators type local wall-clock times; the database keeps naive UTC."""
+    return local.replace(tzinfo=_tz()).astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def to_local(utc):
+    return utc.replace(tzinfo=timezone.utc).astimezone(_tz()).replace(tzinfo=None)
+
+
+@bp.get("/")
+def dashboard():
+    processes = operations.list_processes(g.commune, include_unpublished=True)
+    return render_template("admin/dashboard.html", processes=processes)
+
+
+@bp.route("/processes/new", methods=["GET", "POST"])
+@bp.route("/processes/<slug>/edit", methods=["GET", "POST"])
+def edit_process(slug: str | None = None):
+    require_role(current_user, g.commune, Role.administrator)
+    langs = g.commune.languages
+    process = operations.get_process(g.commune, slug, include_unpublished=True) if slug else None
+    data = None
+    if process is not None and request.method == "GET":
+        data = {"slug": process.slug, "image": process.image, "published": process.published}
+        data.update({f"title_{k}": v for k, v in process.title.items()})
+        data.update({f"description_{k}": v for k, v in process.description.items()})
+    form = process_form(langs, data=data)
+    if form.validate_on_submit():
+        try:
+            saved = operations.save_process(
+                current_user, g.commune, slug=form.slug.data, title=language_values(form, "title", langs),
+                description=language_values(form, "description", langs), image=form.image.data,
+                published=form.published.data, process=process)
+        except DomainError as exc:
+            attach_error(form, exc)
+        else:
+            flash(_("The process is saved."), "success")
+            return redirect(url_for("admin.phases", slug=saved.slug))
+    return render_template("admin/process_form.html", form=form, process=process, languages_=langs), \
+        400 if form.errors or form.form_errors else 200
+
+
+@bp.route("/processes/<slug>/phases", methods=["GET", "POST"])
+@bp.route("/processes/<slug>/phases/<int:phase_id>", methods=["GET", "POST"])
+def phases(slug: str, phase_id: int | None = None):
+    require_role(current_user, g.commune, Role.administrator)
+    langs = g.commune.languages
+    process = operations.get_process(g.commune, slug, include_unpublished=True)
+    phase = next((p for p in process.phases if p.id == phase_id), None) if phase_id else None
+    if phase_id and phase is None:
+        abort(404)
+    data = None
+    if phase is not None and request.method == "GET":
+        data = {"kind": phase.kind.value, "starts_at": to_local(phase.starts_at), "ends_at": to_local(phase.ends_at)}
+        data.update({f"name_{k}": v for k, v in phase.name.items()})
+    form = phase_form(langs, PHASE_NAMES, data=data)
+    if form.validate_on_submit():
+        try:
+            operations.save_phase(
+                current_user, g.commune, process, kind=PhaseKind(form.kind.data),
+                name=language_values(form, "name", langs), starts_at=to_utc(form.starts_at.data),
+                ends_at=to_utc(form.ends_at.data), phase=phase)
+        except DomainError as exc:
+            attach_error(form, exc)
+        else:
+            flash(_("The phase is saved."), "success")
+            return redirect(url_for("admin.phases", slug=process.slug))
+    return render_template("admin/phases.html", form=form, process=process, phase=phase, to_local=to_local), \
+        400 if form.errors or form.form_errors else 200
+
+
+def _phase_of(process, phase_id: int) -> Phase:
+    phase = next((p for p in process.phases if p.id == phase_id), None)
+    if phase is None:
+        abort(404)
+    return phase
+
+
+@bp.post("/processes/<slug>/phases/<int:phase_id>/move")
+def move_phase(slug: str, phase_id: int):
+    process = operations.get_process(g.commune, slug, include_unpublished=True)
+    offset = -1 if request.form.get("direction") == "up" else 1
+    operations.move_phase(current_user, g.commune, process, _phase_of(process, phase_id), offset)
+    return redirect(url_for("admin.phases", slug=slug))
+
+
+@bp.post("/processes/<slug>/phases/<int:phase_id>/delete")
+def delete_phase(slug: str, phase_id: int):
+    process = operations.get_process(g.commune, slug, include_unpublished=True)
+    operations.delete_phase(current_user, g.commune, process, _phase_of(process, phase_id))
+    flash(_("The phase is deleted."), "success")
+    return redirect(url_for("admin.phases", slug=slug))
+
+
+@bp.post("/processes/<slug>/override")
+def override_phase(slug: str):
+    process = operations.get_process(g.commune, slug, include_unpublished=True)
+    raw = request.form.get("phase_id", "")
+    phase = _phase_of(process, int(raw)) if raw.isdigit() else None
+    operations.override_phase(current_user, g.commune, process, phase)
+    flash(_("The active phase is updated."), "success")
+    return redirect(url_for("admin.phases", slug=slug))
+
+
+@bp.route("/roles", methods=["GET", "POST"])
+def roles():
+    form = RoleForm()
+    if form.validate_on_submit():
+        user = find_by_email(form.email.data)
+        if user is None:
+            form.email.errors = [_("No account uses this address: ask the person to sign up first.")]
+        else:
+            operations.grant_role(current_user, g.commune, user, Role(form.role.data))
+            flash(_("The role is granted."), "success")
+            return redirect(url_for("admin.roles"))
+    return render_template("admin/roles.html", form=form, memberships=operations.members(current_user, g.commune)), \
+        400 if form.errors else 200
+
+
+@bp.post("/roles/<int:membership_id>/revoke")
+def revoke(membership_id: int):
+    membership = db.session.scalar(select(Membership).where(
+        Membership.id == membership_id, Membership.commune_id == g.commune.id))
+    if membership is None:
+        abort(404)
+    operations.revoke_role(current_user, g.commune, membership)
+    flash(_("The role is revoked."), "success")
+    return redirect(url_for("admin.roles"))
+
+
+@bp.route("/commune", methods=["GET", "POST"])
+def commune_settings():
+    require_role(current_user, g.commune, Role.administrator)
+    c = g.commune
+    langs = current_app.config["LANGUAGES"]
+    data = None
+    if request.method == "GET":
+        data = {"slug": c.slug, "host": c.host, "logo": c.logo, "primary_color": c.primary_color,
+                "accent_color": c.accent_color, "languages": c.languages, "default_language": c.default_language,
+                "districts": "\n".join(d.name for d in c.districts)}
+        data.update({f"name_{k}": v for k, v in c.name.items()})
+        data.update({f"description_{k}": v for k, v in c.description.items()})
+    form = commune_form(langs, data=data)
+    if form.validate_on_submit():
+        try:
+            operations.save_commune(
+                current_user, slug=form.slug.data, name=language_values(form, "name", langs),
+                description=language_values(form, "description", langs), primary_color=form.primary_color.data,
+                accent_color=form.accent_color.data, default_language=form.default_language.data,
+                languages=form.languages.data, host=form.host.data, logo=form.logo.data,
+                districts=form.districts.data.splitlines(), commune=c)
+        except DomainError as exc:
+            attach_error(form, exc)
+        else:
+            flash(_("The commune is saved."), "success")
+            return redirect(url_for("admin.commune_settings", commune=c.slug))
+    return render_template("admin/commune_form.html", form=form), 400 if form.errors or form.form_errors else 200
+
+
+@bp.get("/audit")
+def audit():
+    return render_template("admin/audit.html", entries=operations.audit_log(current_user, g.commune))

@@ -1,0 +1,70 @@
+"""Configuration read from the environment; see the README's configuration table."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _secret_key(instance_path: Path) -> str:
+    """SECRET_KEY from the environment, else one generated once into instance/ (never committed)."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    path = instance_path / "secret_key"
+    if not path.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load(instance_path: Path, overrides: dict | None = None) -> dict:
+    env = os.environ
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'participation.sqlite'}"
+    # psycopg 3 is the driver; accept the common postgres:// spellings.
+    for prefix in ("postgres://", "postgresql://"):
+        if database_url.startswith(prefix):
+            database_url = "postgresql+psycopg://" + database_url[len(prefix):]
+    cfg = {
+        "SECRET_KEY": _secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": env.get("REDIS_URL") or None,
+        "RQ_QUEUE": env.get("RQ_QUEUE", "participation"),
+        "BASE_URL": env.get("BASE_URL", "http://127.0.0.1:5000"),
+        "MAIL_SERVER": env.get("MAIL_SERVER") or None,
+        "MAIL_PORT": int(env.get("MAIL_PORT", "25")),
+        "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
+        "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS")),
+        "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "participation@localhost"),
+        "MAIL_OUTBOX_DIR": str(instance_path / "outbox"),
+        "BABEL_DEFAULT_LOCALE": "fr",
+        "LANGUAGES": ["fr", "en", "de"],
+        "RTL_LANGUAGES": ["ar", "he", "fa", "ur"],
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE")),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE")),
+        "WTF_CSRF_TIME_LIMIT": 4 * 3600,
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", str(30 * 1024 * 1024))),
+        "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or env.get("REDIS_URL") or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute;100 per hour"),
+        "CONFIRM_TOKEN_MAX_AGE": int(env.get("CONFIRM_TOKEN_MAX_AGE", str(3 * 24 * 3600))),
+        "RESET_TOKEN_MAX_AGE": int(env.get("RESET_TOKEN_MAX_AGE", str(2 * 3600))),
+        "MAP_TILE_URL": env.get("MAP_TILE_URL") or None,
+        "UPLOAD_DIR": env.get("UPLOAD_DIR") or str(instance_path / "uploads"),
+    }
+    if overrides:
+        cfg.update(overrides)
+    return cfg

@@ -1,0 +1,57 @@
+"""Jobs of the participation package: account e-mails. Each takes ids and rebuilds what it needs."""
+from __future__ import annotations
+
+from flask import render_template
+from flask_babel import force_locale, gettext as _
+
+from . import mail
+from .extensions import db
+from .jobs import task
+from .models import User
+from .urls import external_url
+
+
+def send_templated(user: User, template: str, subject: str, **context) -> None:
+    """Render `emails/<template>.txt` and `.html` in the user's language and send them."""
+    text = render_template(f"emails/{template}.txt", user=user, **context)
+    html = render_template(f"emails/{template}.html", user=user, **context)
+    mail.send(mail.build_message(user.email, subject, text, html, headers=context.get("headers")))
+
+
+@task
+def send_email(to: str, subject: str, text: str, html: str | None = None) -> None:
+    mail.send(mail.build_message(to, subject, text, html))
+
+
+@task
+def send_confirmation(user_id: int) -> None:
+    from .accounts.operations import confirmation_token
+
+    user = db.session.get(User, user_id)
+    if user is None or user.confirmed_at is not None:
+        return
+    with force_locale(user.locale or "fr"):
+        link = external_url("accounts.confirm", token=confirmation_token(user))
+        send_templated(user, "confirm", _("Confirm your e-mail address"), link=link)
+
+
+@task
+def send_password_reset(user_id: int) -> None:
+    from .accounts.operations import reset_token
+
+    user = db.session.get(User, user_id)
+    if user is None:
+        return
+    with force_locale(user.locale or "fr"):
+        link = external_url("accounts.reset", token=reset_token(user))
+        send_templated(user, "reset", _("Reset your password"), link=link)
+
+
+@task
+def send_account_exists(user_id: int) -> None:
+    user = db.session.get(User, user_id)
+    if user is None:
+        return
+    with force_locale(user.locale or "fr"):
+        link = external_url("accounts.reset_request")
+        send_templated(user, "account_exists", _("You already have an account"), link=link)

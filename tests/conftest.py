@@ -1,0 +1,179 @@
+"""Shared fixtures. Every test runs on SQLite; with DATABASE_URL/REDIS_URL set (as `.ci/run` does)
+the same tests run on PostgreSQL, with jobs going through real Redis and a real rq worker."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DATABASE_URL = os.environ.get("DATABASE_URL") or ""
+REDIS_URL = os.environ.get("REDIS_URL") or ""
+_INSTANCE = tempfile.mkdtemp(prefix="participation-test-")
+os.environ["INSTANCE_PATH"] = _INSTANCE
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+
+from participation import create_app  # noqa: E402
+from participation.extensions import db as _db  # noqa: E402
+
+from .factories import *  # noqa: E402,F401,F403
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app():
+    overrides = {
+        "TESTING": True,
+        "WTF_CSRF_ENABLED": False,  # tests that check CSRF turn it back on
+        "RATELIMIT_ENABLED": False,  # likewise for rate limits
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "SERVER_NAME": None,
+    }
+    if not DATABASE_URL:
+        overrides["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{_INSTANCE}/test.sqlite"
+    application = create_app(overrides)
+    with application.app_context():
+        _db.drop_all()
+        _db.create_all()
+        if REDIS_URL:
+            from participation.jobs import queue
+            queue().connection.flushdb()
+    yield application
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(app):
+    ctx = app.app_context()
+    ctx.push()
+    yield
+    _db.session.remove()
+    tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
+    with _db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+        else:
+            for t in tables:
+                conn.exec_driver_sql(f'DELETE FROM "{t}"')
+    ctx.pop()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def csrf(app):
+    """Turn CSRF protection on for one test."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    yield
+    app.config["WTF_CSRF_ENABLED"] = False
+
+
+@pytest.fixture
+def rate_limits(app):
+    from participation.extensions import limiter
+
+    app.config["RATELIMIT_ENABLED"] = True
+    limiter.enabled = True
+    limiter.reset()
+    yield limiter
+    limiter.reset()
+    limiter.enabled = False
+    app.config["RATELIMIT_ENABLED"] = False
+
+
+@pytest.fixture
+def run_jobs(app):
+    """Run what the outbox holds: inline without Redis, or through Redis and a real rq worker (burst)."""
+    from participation import jobs
+
+    def run() -> None:
+        jobs.relay()
+        if app.config.get("REDIS_URL"):
+            from rq import SimpleWorker
+            q = jobs.queue()
+            jobs._worker_app = app
+            SimpleWorker([q], connection=q.connection).work(burst=True, with_scheduler=False)
+        _db.session.remove()
+    return run
+
+
+class SMTPSink:
+    """A real SMTP server on localhost that keeps what it receives."""
+
+    def __init__(self):
+        from aiosmtpd.controller import Controller
+
+        self.messages: list = []
+        sink = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):
+                from email import message_from_bytes, policy
+                sink.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+                return "250 OK"
+
+        self.port = free_port()
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+
+    def wait_for(self, count: int = 1, timeout: float = 15.0) -> list:
+        deadline = time.time() + timeout
+        while len(self.messages) < count and time.time() < deadline:
+            time.sleep(0.05)
+        return self.messages
+
+    def text_of(self, msg) -> str:
+        return msg.get_body(("plain",)).get_content()
+
+
+@pytest.fixture
+def smtp(app):
+    sink = SMTPSink()
+    sink.controller.start()
+    old = app.config["MAIL_SERVER"], app.config["MAIL_PORT"]
+    app.config["MAIL_SERVER"], app.config["MAIL_PORT"] = "127.0.0.1", sink.port
+    yield sink
+    app.config["MAIL_SERVER"], app.config["MAIL_PORT"] = old
+    sink.controller.stop()
+
+
+needs_postgres = pytest.mark.skipif(
+    not DATABASE_URL.startswith(("postgres", "postgresql")),
+    reason="needs PostgreSQL: set DATABASE_URL (as .ci/run does)")
+needs_redis = pytest.mark.skipif(not REDIS_URL, reason="needs Redis: set REDIS_URL (as .ci/run does)")
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The app served over HTTP on a free port (a thread), with a real rq worker when Redis is set."""
+    from werkzeug.serving import make_server
+
+    port = free_port()
+    app.config["BASE_URL"] = f"http://127.0.0.1:{port}"
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    worker = None
+    if REDIS_URL:
+        env = dict(os.environ, BASE_URL=app.config["BASE_URL"])
+        if not DATABASE_URL:
+            env["DATABASE_URL"] = app.config["SQLALCHEMY_DATABASE_URI"]
+        worker = subprocess.Popen([sys.executable, "-m", "participation.cli", "worker"], env=env, cwd=ROOT)
+    yield app.config["BASE_URL"]
+    server.shutdown()
+    if worker is not None:
+        worker.terminate()
+        worker.wait(10)

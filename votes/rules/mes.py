@@ -1,0 +1,496 @@
+"""Method of Equal Shares (MES), exact, vectorised.
+
+Definition (same as pabutools ``method_of_equal_shares(..., sat_class=Cost_Sat)``
+for approval ballots; utility = points for cumulative ballots, like
+pabutools' ``Additive_Cumulative_Sat``):
+
+* every voter gets an equal share ``budget / n`` of virtual money (``n`` voters);
+* a project ``j`` is *affordable* at price ``rho`` if its supporters can pay it,
+  each supporter ``i`` paying ``min(money_i, rho * u_ij)`` where the utility
+  ``u_ij`` is the project's cost (approval) or the points ``i`` gave to ``j``
+  (cumulative);
+* in each round the affordable project with the smallest ``rho`` is bought (ties:
+  see :mod:`votes.rules.model`), its supporters pay, and the rule stops when no
+  project is affordable any more (supporters' total money below its cost).
+
+Exactness: money is scaled by ``n`` so that every voter's initial share is an
+integer; prices are :class:`fractions.Fraction`. Floats (numpy) are used only as a
+prefilter: each float quantity carries a rigorous error bound, every decision whose
+float interval is not conclusive (affordability, argmin of rho, which supporter
+pays all of their money) is re-done with exact rational arithmetic. The money of a
+voter who never had to pay all of it is ``share - sum(price_s * v_is)`` over the
+bought projects ``s`` the voter supports, so exact sums over many voters are
+computed from integer counts, not per-voter fractions.
+
+Completions (``completion`` argument of :func:`equal_shares`):
+
+* ``none``: plain MES;
+* ``add1``: the Pabulib / equalshares.net convention: MES is re-run from scratch
+  with every voter's initial share raised by 1 currency unit (the virtual budget
+  grows by ``n``) each time; it **stops** as soon as (a) the outcome costs more
+  than the real budget: the previous outcome is kept; or (b) the outcome is
+  exhaustive: no unselected project with at least one supporter fits in the
+  remaining real budget: it is kept. These are exactly pabutools' stop
+  conditions with ``voter_budget_increment=1``. Safety cap (c): when the
+  per-voter share would exceed the whole real budget the last feasible outcome is
+  kept (beyond that point any single voter could buy any affordable project).
+* ``greedy``: plain MES, then the remaining real budget is filled by the greedy
+  rule (by votes, skipping projects that do not fit) among unselected projects;
+* ``add1-greedy``: ``add1`` then ``greedy``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from fractions import Fraction
+
+import numpy as np
+
+from .model import (
+    APPROVAL,
+    Election,
+    Explanation,
+    TallyResult,
+    natural_key,
+    tie_key,
+)
+
+_U = 2.0 ** -53  # unit round-off of float64
+_INF = float("inf")
+
+
+class _Prepared:
+    """Arrays describing an election, built once and shared by all MES runs."""
+
+    def __init__(self, election: Election):
+        self.election = election
+        self.n = election.voters
+        self.approval = election.vote_type == APPROVAL
+        self.votes = election.votes()
+        all_ids = sorted(election.projects, key=natural_key)
+        self.ids = [pid for pid in all_ids if self.votes[pid] > 0]  # supported projects only
+        index = {pid: i for i, pid in enumerate(self.ids)}
+        P = len(self.ids)
+        self.P = P
+        self.cost = [election.projects[pid].cost for pid in self.ids]
+        # aggregate identical ballots
+        agg: Counter = Counter()
+        if self.approval:
+            for b, w in zip(election.ballots, election.weights):
+                agg[b] += w
+            keys = [k for k in agg if k]
+            lens = np.fromiter((len(k) for k in keys), dtype=np.int64, count=len(keys))
+            total = int(lens.sum())
+            g_proj = np.fromiter((index[p] for k in keys for p in k), dtype=np.int32, count=total)
+            g_v = np.ones(total, dtype=np.int64)
+        else:
+            for b, w in zip(election.ballots, election.weights):
+                agg[tuple(sorted(b.items()))] += w
+            keys = [k for k in agg if k]
+            lens = np.fromiter((len(k) for k in keys), dtype=np.int64, count=len(keys))
+            total = int(lens.sum())
+            g_proj = np.fromiter((index[p] for k in keys for p, _ in k), dtype=np.int32, count=total)
+            g_v = np.fromiter((v for k in keys for _, v in k), dtype=np.int64, count=total)
+        w = np.fromiter((agg[k] for k in keys), dtype=np.int64, count=len(keys))
+        del agg
+        G = len(keys)
+        self.G = G
+        self.w = w
+        self.wf = w.astype(np.float64)
+        self.Lmax = int(lens.max()) if G else 0
+        self.g_ptr = np.zeros(G + 1, dtype=np.int64)
+        np.cumsum(lens, out=self.g_ptr[1:])
+        self.g_proj = g_proj
+        self.g_v = g_v
+        entry_group = np.repeat(np.arange(G, dtype=np.int32), lens)
+        self.ewv = (w[entry_group] * g_v).astype(np.float64)  # integer-valued weights w*v per entry
+        if self.ewv.size and float(self.ewv.sum()) >= 2.0 ** 52:
+            raise OverflowError("too many votes for exact float64 counting")
+        # project-major CSR
+        order = np.argsort(g_proj, kind="stable")
+        counts = np.bincount(g_proj, minlength=P) if total else np.zeros(P, dtype=np.int64)
+        self.p_ptr = np.zeros(P + 1, dtype=np.int64)
+        np.cumsum(counts, out=self.p_ptr[1:])
+        self.p_group = entry_group[order]
+        self.p_v = g_v[order]
+        self.p_vf = self.p_v.astype(np.float64)
+        self.p_wv = w[self.p_group] * self.p_v
+        self.p_wvf = self.p_wv.astype(np.float64)
+        self.p_wf = self.wf[self.p_group]
+        del order, entry_group
+        self.Vtot = [int(self.p_wv[self.p_ptr[j]:self.p_ptr[j + 1]].sum()) for j in range(P)]
+        self.Wtot = [float(self.p_wf[self.p_ptr[j]:self.p_ptr[j + 1]].sum()) for j in range(P)]
+        self.vmin = [
+            float(self.p_vf[self.p_ptr[j]:self.p_ptr[j + 1]].min()) if self.p_ptr[j + 1] > self.p_ptr[j] else 1.0
+            for j in range(P)
+        ]
+        # rho = pi / k_j: pi is the price per vote unit (per approval, per point)
+        self.k = self.cost if self.approval else [1] * P
+        tk = tie_key(self.votes, election.projects)
+        self.tkey = [tk(pid) for pid in self.ids]
+
+    def entries_of(self, groups: np.ndarray) -> np.ndarray:
+        """Indices of the group-major entries of the given groups."""
+        starts = self.g_ptr[groups]
+        lens = self.g_ptr[groups + 1] - starts
+        tot = int(lens.sum())
+        if tot == 0:
+            return np.zeros(0, dtype=np.int64)
+        offs = np.repeat(starts - (np.cumsum(lens) - lens), lens)
+        return offs + np.arange(tot, dtype=np.int64)
+
+
+class _Run:
+    """One run of MES with a given (scaled, integer) initial share per voter."""
+
+    def __init__(self, prep: _Prepared, share: int):
+        self.prep = prep
+        self.B0 = share  # money per voter, in units of 1/n currency
+        self.B0f = float(share)
+        self.bf = np.full(prep.G, self.B0f)
+        self.zeroed = np.zeros(prep.G, dtype=bool)
+        self.sel_mask = np.zeros(prep.P, dtype=bool)
+        self.pi: dict[int, Fraction] = {}
+        self.selected: list[int] = []
+        self.records: dict[int, dict] = {}
+        self.delta_b = (4 * prep.Lmax + 4) * _U * self.B0f  # bound on |bf - exact money|
+
+    # -------------------------------------------------------------- exact sums
+    def exact_sum(self, groups: np.ndarray) -> Fraction:
+        """Exact total money of the given non-zeroed groups."""
+        p = self.prep
+        if groups.size == 0:
+            return Fraction(0)
+        W = int(p.w[groups].sum())
+        ent = p.entries_of(groups)
+        cnt = np.bincount(p.g_proj[ent], weights=p.ewv[ent], minlength=p.P)
+        s = Fraction(W * self.B0)
+        for j in self.selected:
+            c = int(cnt[j])
+            if c:
+                s -= self.pi[j] * c
+        return s
+
+    def exact_money(self, g: int) -> Fraction:
+        p = self.prep
+        if self.zeroed[g]:
+            return Fraction(0)
+        a, b = int(p.g_ptr[g]), int(p.g_ptr[g + 1])
+        m = Fraction(self.B0)
+        for j, v in zip(p.g_proj[a:b].tolist(), p.g_v[a:b].tolist()):
+            if self.sel_mask[j]:
+                m -= self.pi[j] * v
+        return m
+
+    # ---------------------------------------------------------------- evaluate
+    def float_eval(self, j: int):
+        """Float evaluation of project j.
+
+        Returns None if certainly unaffordable, else a dict with the float price
+        ``pi`` (per vote unit), an error bound ``err`` and arrays for the exact step.
+        """
+        p = self.prep
+        a, b = int(p.p_ptr[j]), int(p.p_ptr[j + 1])
+        gi = p.p_group[a:b]
+        v = p.p_vf[a:b]
+        wv = p.p_wvf[a:b]
+        bb = self.bf[gi]
+        wb = p.p_wf[a:b] * bb
+        total = float(wb.sum())
+        C = float(p.cost[j] * p.n)
+        nj = b - a
+        err_total = p.Wtot[j] * self.delta_b + (nj + 4) * _U * total * 2
+        if total + err_total < C:
+            return None
+        r = bb / v
+        order = np.argsort(r)
+        rs = r[order]
+        wbs = wb[order]
+        wvs = wv[order]
+        S_ex = np.cumsum(wbs) - wbs
+        V_R = p.Vtot[j] - (np.cumsum(wvs) - wvs)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pik = (C - S_ex) / V_R
+        ok = rs >= pik
+        if not ok.any():
+            k = nj - 1
+            pi_f = float(pik[k]) if V_R[k] > 0 else _INF
+        else:
+            k = int(ok.argmax())
+            pi_f = float(pik[k])
+        VR = float(V_R[k])
+        S = float(S_ex[k])
+        base = 4 * (p.Wtot[j] * self.delta_b + (nj + 4) * _U * (S + C)) / VR + 4 * _U * pi_f
+        ratio = p.Vtot[j] / VR
+        err = base * (1 + 2 * ratio) + 4 * (self.delta_b / p.vmin[j]) * ratio
+        uncertain = not (total - err_total >= C)
+        return {"j": j, "gi": gi, "r": r, "pi": pi_f, "err": err, "uncertain": uncertain,
+                "lo": (pi_f - err) / p.k[j], "hi": (pi_f + err) / p.k[j], "total": total}
+
+    def exact_eval(self, fe: dict, full: bool = False):
+        """Exact price for the project of a float evaluation.
+
+        Returns (pi, poor_mask) with pi a Fraction (None if unaffordable) and
+        poor_mask a boolean mask over the supporters (non-zeroed supporters whose
+        money is at most pi * v: they pay all of their money).
+        """
+        p = self.prep
+        j = fe["j"]
+        a, b = int(p.p_ptr[j]), int(p.p_ptr[j + 1])
+        gi, r = fe["gi"], fe["r"]
+        C = p.cost[j] * p.n
+        z = self.zeroed[gi]
+        nz = ~z
+        if full or not math.isfinite(fe["pi"]):
+            low = np.zeros_like(nz)
+            high = np.zeros_like(nz)
+        else:
+            tol = 2 * fe["err"] + 4 * self.delta_b / p.vmin[j] + 1e-9 * abs(fe["pi"])
+            low = nz & (r < fe["pi"] - tol)
+            high = nz & (r > fe["pi"] + tol)
+        band = nz & ~low & ~high
+        S = self.exact_sum(gi[low])
+        pwv = p.p_wv[a:b]
+        V_high = int(pwv[high].sum())
+        band_idx = np.flatnonzero(band)
+        items = []
+        for t in band_idx.tolist():
+            m = self.exact_money(int(gi[t]))
+            vv = int(p.p_v[a + t])
+            items.append((m / vv, m, int(pwv[t]), t))
+        items.sort(key=lambda x: x[0])
+        V_R = V_high + sum(it[2] for it in items)
+        pi = None
+        npoor = len(items)
+        for idx, (rr, m, wvv, t) in enumerate(items):
+            cand = (C - S) / V_R
+            if rr >= cand:
+                pi = cand
+                npoor = idx
+                break
+            S += m * (wvv // int(p.p_v[a + t]))  # w * money
+            V_R -= wvv
+        if pi is None:
+            if V_high > 0:
+                pi = (C - S) / V_high
+            else:
+                return None, None  # exactly unaffordable
+        if not full and math.isfinite(fe["pi"]):
+            tol = 2 * fe["err"] + 4 * self.delta_b / p.vmin[j] + 1e-9 * abs(fe["pi"])
+            if not abs(float(pi) - fe["pi"]) <= tol / 2:
+                return self.exact_eval(fe, full=True)  # float bound violated: fully exact
+        poor = low.copy()
+        for rr, m, wvv, t in items:
+            if rr <= pi:
+                poor[t] = True
+        return pi, poor
+
+    def exact_affordable(self, fe: dict) -> bool:
+        gi = fe["gi"]
+        nzg = gi[~self.zeroed[gi]]
+        return self.exact_sum(nzg) >= self.prep.cost[fe["j"]] * self.prep.n
+
+    # --------------------------------------------------------------------- run
+    def run(self):
+        p = self.prep
+        active = set(range(p.P))
+        # rigorous lower bound of rho: pi >= C / Vtot
+        lb = {j: (p.cost[j] * p.n / p.Vtot[j]) / p.k[j] * (1 - 8 * _U) for j in active}
+        rnd = 0
+        while active:
+            rnd += 1
+            best_hi = _INF
+            evaluated = []
+            for j in sorted(active, key=lambda q: (lb[q], p.tkey[q])):
+                if lb[j] > best_hi:
+                    break
+                fe = self.float_eval(j)
+                if fe is not None and fe["uncertain"] and not self.exact_affordable(fe):
+                    fe = None
+                if fe is None:
+                    active.discard(j)
+                    self._drop(j, rnd)
+                    continue
+                lb[j] = max(lb[j], fe["lo"])
+                best_hi = min(best_hi, fe["hi"])
+                evaluated.append(fe)
+            if not evaluated:
+                break
+            cands = [fe for fe in evaluated if fe["lo"] <= best_hi]
+            best = None
+            for fe in sorted(cands, key=lambda f: p.tkey[f["j"]]):
+                pi, poor = self.exact_eval(fe)
+                if pi is None:
+                    active.discard(fe["j"])
+                    self._drop(fe["j"], rnd)
+                    continue
+                rho = pi / p.k[fe["j"]]
+                if best is None or rho < best[0]:
+                    best = (rho, pi, poor, fe)
+            if best is None:
+                continue
+            rho, pi, poor, fe = best
+            self._buy(fe, pi, rho, poor, rnd)
+            active.discard(fe["j"])
+        return self.selected
+
+    def _drop(self, j: int, rnd: int):
+        p = self.prep
+        a, b = int(p.p_ptr[j]), int(p.p_ptr[j + 1])
+        money = float((p.p_wf[a:b] * self.bf[p.p_group[a:b]]).sum()) / p.n
+        self.records[j] = {"round": rnd, "money": money}
+
+    def _buy(self, fe, pi: Fraction, rho: Fraction, poor: np.ndarray, rnd: int):
+        p = self.prep
+        j = fe["j"]
+        a = int(p.p_ptr[j])
+        gi = fe["gi"]
+        z = self.zeroed[gi]
+        rich = ~z & ~poor
+        w = p.w[gi]
+        rec = {
+            "round": len(self.selected) + 1,
+            "pi": pi,
+            "rho": rho,
+            "paid_all": int(w[poor].sum()),
+            "paid_price": int(w[rich].sum()),
+            "no_money": int(w[z].sum()),
+        }
+        pif = float(pi)
+        ri = np.flatnonzero(rich)
+        self.bf[gi[ri]] -= pif * p.p_vf[a + ri]
+        pg = gi[poor]
+        self.bf[pg] = 0.0
+        self.zeroed[pg] = True
+        self.sel_mask[j] = True
+        self.pi[j] = pi
+        self.selected.append(j)
+        self.records[j] = rec
+
+
+def _prepare(election: Election) -> _Prepared:
+    return _Prepared(election)
+
+
+def _is_exhaustive(prep: _Prepared, sel: list[int], budget: int) -> bool:
+    spent = sum(prep.cost[j] for j in sel)
+    s = set(sel)
+    return all(j in s or prep.cost[j] + spent > budget for j in range(prep.P))
+
+
+def greedy_fill(election: Election, selected: list[str], votes=None) -> tuple[list[str], dict[str, int]]:
+    """Greedy completion: add unselected supported projects by votes while they fit.
+
+    Returns (added ids, {id: remaining budget when it did not fit}).
+    """
+    votes = votes if votes is not None else election.votes()
+    key = tie_key(votes, election.projects)
+    remaining = election.budget - sum(election.projects[q].cost for q in selected)
+    chosen = set(selected)
+    added, skipped = [], {}
+    for pid in sorted((q for q in election.projects if q not in chosen and votes[q] > 0), key=key):
+        c = election.projects[pid].cost
+        if c <= remaining:
+            added.append(pid)
+            remaining -= c
+        else:
+            skipped[pid] = remaining
+    return added, skipped
+
+
+COMPLETIONS = ("none", "add1", "greedy", "add1-greedy")
+
+
+def equal_shares(election: Election, completion: str = "none") -> TallyResult:
+    """Run MES (with an optional completion) and return a result with explanations."""
+    if completion not in COMPLETIONS:
+        raise ValueError(f"unknown completion {completion!r} (choose from {', '.join(COMPLETIONS)})")
+    prep = _prepare(election)
+    n, budget = prep.n, election.budget
+    details: dict = {"add1_iterations": 0}
+    if n == 0 or prep.P == 0:
+        run = None
+        sel_idx: list[int] = []
+    else:
+        run = _Run(prep, budget)
+        sel_idx = run.run()
+        if completion in ("add1", "add1-greedy"):
+            k = 0
+            while not _is_exhaustive(prep, sel_idx, budget):
+                k += 1
+                share = budget + k * n  # scaled: (budget / n + k) * n
+                if share > budget * n:  # safety cap: per-voter share above the whole budget
+                    details["add1_stop"] = "cap"
+                    break
+                new_run = _Run(prep, share)
+                new_sel = new_run.run()
+                if sum(prep.cost[j] for j in new_sel) > budget:
+                    details["add1_stop"] = "infeasible"
+                    break
+                run, sel_idx = new_run, new_sel
+            else:
+                details["add1_stop"] = "exhaustive"
+            details["add1_iterations"] = k
+    selected = [prep.ids[j] for j in sel_idx]
+    share = Fraction(run.B0, n) if run is not None else (Fraction(budget, n) if n else Fraction(0))
+    details["share_per_voter"] = float(share)
+    details["share_per_voter_exact"] = f"{share.numerator}/{share.denominator}"
+    votes = prep.votes
+    expl: dict[str, Explanation] = {}
+    for r_i, j in enumerate(sel_idx):
+        pid = prep.ids[j]
+        rec = run.records[j]
+        expl[pid] = Explanation(
+            pid, True, "selected",
+            f"Selected in round {rec['round']}: each supporter paid {float(rec['pi'] / n):.2f} per vote "
+            f"unit ({rec['paid_price']} paid this price, {rec['paid_all']} paid all their remaining money).",
+            round=rec["round"], votes=votes[pid], cost=election.projects[pid].cost,
+            rho=rec["rho"], price_per_supporter=rec["pi"] / n,
+            supporters_paid_all=rec["paid_all"], supporters_paid_price=rec["paid_price"],
+            supporters_without_money=rec["no_money"],
+        )
+    if completion in ("greedy", "add1-greedy"):
+        added, skipped = greedy_fill(election, selected, votes)
+        remaining = budget - sum(election.projects[q].cost for q in selected)
+        for pid in added:
+            remaining -= election.projects[pid].cost
+            expl[pid] = Explanation(
+                pid, True, "selected_completion",
+                f"Selected by the greedy completion (remaining budget afterwards: {remaining}).",
+                round=len(selected) + 1, votes=votes[pid], cost=election.projects[pid].cost,
+                remaining_budget=remaining,
+            )
+            selected.append(pid)
+    else:
+        skipped = {}
+    _explain_rejected(election, prep, run, expl, skipped, votes)
+    total = sum(election.projects[q].cost for q in selected)
+    return TallyResult(selected, total, budget, "mes", completion, n, explanations=expl, details=details)
+
+
+def _explain_rejected(election, prep, run, expl, skipped, votes):
+    budget = election.budget
+    for pid, proj in election.projects.items():
+        if pid in expl:
+            continue
+        v = votes[pid]
+        if v == 0:
+            e = Explanation(pid, False, "no_support", "Nobody voted for this project.", votes=0, cost=proj.cost)
+        elif proj.cost > budget:
+            e = Explanation(pid, False, "exceeds_budget",
+                            f"Its cost ({proj.cost}) exceeds the whole budget ({budget}).", votes=v, cost=proj.cost)
+        else:
+            j = prep.ids.index(pid)
+            rec = run.records.get(j, {}) if run is not None else {}
+            money = rec.get("money")
+            text = (
+                f"When it was considered (round {rec.get('round')}), its supporters had only "
+                f"{money:.2f} left, less than its cost ({proj.cost})."
+                if money is not None else "Its supporters could not cover its cost."
+            )
+            if pid in skipped:
+                text += f" The greedy completion could not fit it either (remaining budget {skipped[pid]})."
+            e = Explanation(pid, False, "unaffordable", text, round=rec.get("round"), votes=v, cost=proj.cost,
+                            supporters_money=money, remaining_budget=skipped.get(pid))
+        expl[pid] = e
