@@ -1,7 +1,7 @@
 """Language selection: the visitor's choice, then their account, the commune, the browser, French."""
 from __future__ import annotations
 
-from flask import current_app, g, request, session
+from flask import current_app, g, has_request_context, request, session
 from flask_login import current_user
 
 
@@ -16,6 +16,8 @@ def available_languages() -> list[str]:
 
 def select_locale() -> str:
     langs = current_app.config["LANGUAGES"]
+    if not has_request_context():  # jobs and the CLI: callers use force_locale() for a person's language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = session.get("lang")
     if chosen in langs:
         return chosen

@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
+from flask import g
+from flask.testing import FlaskClient
 
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE_URL = os.environ.get("DATABASE_URL") or ""
@@ -32,18 +34,42 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class _Client(FlaskClient):
+    """Test requests share the test's app context (and so its database session); start each one with
+    an empty `g`, as a real request would, so nothing cached by a previous request (locale, user,
+    commune) leaks into the next."""
+
+    def open(self, *args, **kwargs):
+        for key in list(g):
+            g.pop(key)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
-def app():
+def _smtp_sink():
+    sink = SMTPSink()
+    sink.controller.start()
+    yield sink
+    sink.controller.stop()
+
+
+@pytest.fixture(scope="session")
+def app(_smtp_sink):
     overrides = {
         "TESTING": True,
         "WTF_CSRF_ENABLED": False,  # tests that check CSRF turn it back on
-        "RATELIMIT_ENABLED": False,  # likewise for rate limits
+        "RATELIMIT_ENABLED": True,  # initialised, then switched off below; `rate_limits` turns it on
         "RATELIMIT_STORAGE_URI": "memory://",
         "SERVER_NAME": None,
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": _smtp_sink.port,
     }
     if not DATABASE_URL:
         overrides["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{_INSTANCE}/test.sqlite"
     application = create_app(overrides)
+    application.test_client_class = _Client
+    from participation.extensions import limiter
+    limiter.enabled = False
     with application.app_context():
         _db.drop_all()
         _db.create_all()
@@ -86,13 +112,11 @@ def csrf(app):
 def rate_limits(app):
     from participation.extensions import limiter
 
-    app.config["RATELIMIT_ENABLED"] = True
     limiter.enabled = True
     limiter.reset()
     yield limiter
     limiter.reset()
     limiter.enabled = False
-    app.config["RATELIMIT_ENABLED"] = False
 
 
 @pytest.fixture
@@ -140,14 +164,10 @@ class SMTPSink:
 
 
 @pytest.fixture
-def smtp(app):
-    sink = SMTPSink()
-    sink.controller.start()
-    old = app.config["MAIL_SERVER"], app.config["MAIL_PORT"]
-    app.config["MAIL_SERVER"], app.config["MAIL_PORT"] = "127.0.0.1", sink.port
-    yield sink
-    app.config["MAIL_SERVER"], app.config["MAIL_PORT"] = old
-    sink.controller.stop()
+def smtp(app, _smtp_sink):
+    """The real SMTP server every e-mail of the tests goes to, emptied for this test."""
+    _smtp_sink.messages.clear()
+    yield _smtp_sink
 
 
 needs_postgres = pytest.mark.skipif(
@@ -168,7 +188,8 @@ def live_server(app):
     thread.start()
     worker = None
     if REDIS_URL:
-        env = dict(os.environ, BASE_URL=app.config["BASE_URL"])
+        env = dict(os.environ, BASE_URL=app.config["BASE_URL"], MAIL_SERVER="127.0.0.1",
+                   MAIL_PORT=str(app.config["MAIL_PORT"]))
         if not DATABASE_URL:
             env["DATABASE_URL"] = app.config["SQLALCHEMY_DATABASE_URI"]
         worker = subprocess.Popen([sys.executable, "-m", "participation.cli", "worker"], env=env, cwd=ROOT)
