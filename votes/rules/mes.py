@@ -56,6 +56,16 @@ from .model import (
     tie_key,
 )
 
+try:  # optional accelerator: gmpy2 rationals (exact, faster); pure-Python Fraction otherwise
+    from gmpy2 import mpq as _Q
+except ImportError:  # pragma: no cover
+    _Q = Fraction
+
+
+def _to_fraction(q) -> Fraction:
+    return q if isinstance(q, Fraction) else Fraction(int(q.numerator), int(q.denominator))
+
+
 _U = 2.0 ** -53  # unit round-off of float64
 _INF = float("inf")
 
@@ -119,6 +129,8 @@ class _Prepared:
         self.p_wvf = self.p_wv.astype(np.float64)
         self.p_wf = self.wf[self.p_group]
         del order, entry_group
+        self.p_ptr_l = self.p_ptr.tolist()
+        self.Cf = [float(c * self.n) for c in self.cost]
         self.Vtot = [int(self.p_wv[self.p_ptr[j]:self.p_ptr[j + 1]].sum()) for j in range(P)]
         self.Wtot = [float(self.p_wf[self.p_ptr[j]:self.p_ptr[j + 1]].sum()) for j in range(P)]
         self.vmin = [
@@ -161,11 +173,11 @@ class _Run:
         """Exact total money of the given non-zeroed groups."""
         p = self.prep
         if groups.size == 0:
-            return Fraction(0)
+            return _Q(0)
         W = int(p.w[groups].sum())
         ent = p.entries_of(groups)
         cnt = np.bincount(p.g_proj[ent], weights=p.ewv[ent], minlength=p.P)
-        s = Fraction(W * self.B0)
+        s = _Q(W * self.B0)
         for j in self.selected:
             c = int(cnt[j])
             if c:
@@ -175,9 +187,9 @@ class _Run:
     def exact_money(self, g: int) -> Fraction:
         p = self.prep
         if self.zeroed[g]:
-            return Fraction(0)
+            return _Q(0)
         a, b = int(p.g_ptr[g]), int(p.g_ptr[g + 1])
-        m = Fraction(self.B0)
+        m = _Q(self.B0)
         for j, v in zip(p.g_proj[a:b].tolist(), p.g_v[a:b].tolist()):
             if self.sel_mask[j]:
                 m -= self.pi[j] * v
@@ -191,19 +203,23 @@ class _Run:
         ``pi`` (per vote unit), an error bound ``err`` and arrays for the exact step.
         """
         p = self.prep
-        a, b = int(p.p_ptr[j]), int(p.p_ptr[j + 1])
+        a, b = p.p_ptr_l[j], p.p_ptr_l[j + 1]
         gi = p.p_group[a:b]
-        v = p.p_vf[a:b]
-        wv = p.p_wvf[a:b]
         bb = self.bf[gi]
-        wb = p.p_wf[a:b] * bb
+        if p.approval:
+            wv = p.p_wf[a:b]
+            wb = wv * bb
+        else:
+            wv = p.p_wvf[a:b]
+            wb = p.p_wf[a:b] * bb
         total = float(wb.sum())
-        C = float(p.cost[j] * p.n)
+        C = p.Cf[j]
         nj = b - a
         err_total = p.Wtot[j] * self.delta_b + (nj + 4) * _U * total * 2
         if total + err_total < C:
+            self.last_total = total
             return None
-        r = bb / v
+        r = bb if p.approval else bb / p.p_vf[a:b]
         order = np.argsort(r)
         rs = r[order]
         wbs = wb[order]
@@ -264,7 +280,7 @@ class _Run:
         pi = None
         npoor = len(items)
         for idx, (rr, m, wvv, t) in enumerate(items):
-            cand = (C - S) / V_R
+            cand = _Q(C - S, V_R)
             if rr >= cand:
                 pi = cand
                 npoor = idx
@@ -273,7 +289,7 @@ class _Run:
             V_R -= wvv
         if pi is None:
             if V_high > 0:
-                pi = (C - S) / V_high
+                pi = _Q(C - S, V_high)
             else:
                 return None, None  # exactly unaffordable
         if not full and math.isfinite(fe["pi"]):
@@ -307,10 +323,11 @@ class _Run:
                     break
                 fe = self.float_eval(j)
                 if fe is not None and fe["uncertain"] and not self.exact_affordable(fe):
+                    self.last_total = fe["total"]
                     fe = None
                 if fe is None:
                     active.discard(j)
-                    self._drop(j, rnd)
+                    self.records[j] = {"round": rnd, "money": self.last_total / p.n}
                     continue
                 lb[j] = max(lb[j], fe["lo"])
                 best_hi = min(best_hi, fe["hi"])
@@ -323,9 +340,9 @@ class _Run:
                 pi, poor = self.exact_eval(fe)
                 if pi is None:
                     active.discard(fe["j"])
-                    self._drop(fe["j"], rnd)
+                    self.records[fe["j"]] = {"round": rnd, "money": fe["total"] / p.n}
                     continue
-                rho = pi / p.k[fe["j"]]
+                rho = _Q(pi, p.k[fe["j"]])
                 if best is None or rho < best[0]:
                     best = (rho, pi, poor, fe)
             if best is None:
@@ -334,12 +351,6 @@ class _Run:
             self._buy(fe, pi, rho, poor, rnd)
             active.discard(fe["j"])
         return self.selected
-
-    def _drop(self, j: int, rnd: int):
-        p = self.prep
-        a, b = int(p.p_ptr[j]), int(p.p_ptr[j + 1])
-        money = float((p.p_wf[a:b] * self.bf[p.p_group[a:b]]).sum()) / p.n
-        self.records[j] = {"round": rnd, "money": money}
 
     def _buy(self, fe, pi: Fraction, rho: Fraction, poor: np.ndarray, rnd: int):
         p = self.prep
@@ -351,8 +362,8 @@ class _Run:
         w = p.w[gi]
         rec = {
             "round": len(self.selected) + 1,
-            "pi": pi,
-            "rho": rho,
+            "pi": _to_fraction(pi),
+            "rho": _to_fraction(rho),
             "paid_all": int(w[poor].sum()),
             "paid_price": int(w[rich].sum()),
             "no_money": int(w[z].sum()),
@@ -402,8 +413,17 @@ def greedy_fill(election: Election, selected: list[str], votes=None) -> tuple[li
 COMPLETIONS = ("none", "add1", "greedy", "add1-greedy")
 
 
-def equal_shares(election: Election, completion: str = "none") -> TallyResult:
-    """Run MES (with an optional completion) and return a result with explanations."""
+def equal_shares(
+    election: Election, completion: str = "none", *, step: int = 1, max_iterations: int = 10_000
+) -> TallyResult:
+    """Run MES (with an optional completion) and return a result with explanations.
+
+    ``step`` is the add1 increment of each voter's share in currency units (1 for
+    the Pabulib convention); ``max_iterations`` bounds the number of add1 re-runs
+    (``details["add1_stop"] == "max_iterations"`` tells the cap was hit: the
+    result is then the last feasible outcome found, not the convention's one).
+    ``details["add1_iterations"]`` is the increment count of the kept outcome.
+    """
     if completion not in COMPLETIONS:
         raise ValueError(f"unknown completion {completion!r} (choose from {', '.join(COMPLETIONS)})")
     prep = _prepare(election)
@@ -417,21 +437,28 @@ def equal_shares(election: Election, completion: str = "none") -> TallyResult:
         sel_idx = run.run()
         if completion in ("add1", "add1-greedy"):
             k = 0
-            while not _is_exhaustive(prep, sel_idx, budget):
+            all_supported_cost = sum(prep.cost)
+            while True:
+                if len(sel_idx) == prep.P:
+                    details["add1_stop"] = "all_selected"
+                    break
+                if k >= max_iterations:
+                    details["add1_stop"] = "max_iterations"
+                    break
                 k += 1
-                share = budget + k * n  # scaled: (budget / n + k) * n
-                if share > budget * n:  # safety cap: per-voter share above the whole budget
+                share = budget + k * step * n  # scaled by n: (budget / n + k * step) * n
+                if share > all_supported_cost * n + n:  # cannot happen before infeasibility; safety net
                     details["add1_stop"] = "cap"
                     break
                 new_run = _Run(prep, share)
                 new_sel = new_run.run()
                 if sum(prep.cost[j] for j in new_sel) > budget:
                     details["add1_stop"] = "infeasible"
+                    k -= 1
                     break
                 run, sel_idx = new_run, new_sel
-            else:
-                details["add1_stop"] = "exhaustive"
             details["add1_iterations"] = k
+            details["add1_step"] = step
     selected = [prep.ids[j] for j in sel_idx]
     share = Fraction(run.B0, n) if run is not None else (Fraction(budget, n) if n else Fraction(0))
     details["share_per_voter"] = float(share)
@@ -446,7 +473,7 @@ def equal_shares(election: Election, completion: str = "none") -> TallyResult:
             f"Selected in round {rec['round']}: each supporter paid {float(rec['pi'] / n):.2f} per vote "
             f"unit ({rec['paid_price']} paid this price, {rec['paid_all']} paid all their remaining money).",
             round=rec["round"], votes=votes[pid], cost=election.projects[pid].cost,
-            rho=rec["rho"], price_per_supporter=rec["pi"] / n,
+            rho=rec["rho"] / n, price_per_supporter=rec["pi"] / n,
             supporters_paid_all=rec["paid_all"], supporters_paid_price=rec["paid_price"],
             supporters_without_money=rec["no_money"],
         )
