@@ -1,0 +1,268 @@
+"""Ballot submission benchmark: gunicorn (2 workers) + PostgreSQL, loopback only. Prints figures (not a test).
+
+    .venv/bin/python benchmarks/ballots.py                       # 60 s, 2 000 voters, 2 client processes
+    .venv/bin/python benchmarks/ballots.py --duration 20 --concurrency 16
+
+What it does:
+1. creates a fresh PostgreSQL database (dropped at the end unless --keep), its tables, one commune, a
+   process in its vote phase, one approval budget of 100 000 EUR with 8 projects, and N voters;
+2. gives each voter a signed session cookie, exactly what logging in would set (password hashing
+   is deliberately not part of the measure), then one GET of the ballot's JSON API per voter returns
+   the CSRF token (sent back in the X-CSRFToken header, as the browser-side script would);
+3. starts `gunicorn -w 2 wsgi:app` on 127.0.0.1 (ballots can change: each submission supersedes the
+   voter's previous ballot, the heavier path), with the normal per-account rate limit raised so it
+   does not refuse the synthetic load, and jobs inline (no Redis: ballots have no jobs);
+4. fires POST /<commune>/processes/<p>/vote/<budget>/api from a few client processes (asyncio, a
+   bounded number of connections each) for --duration seconds, each request a random valid ballot
+   of the next voter in turn;
+5. prints accepted ballots per second, p50/p99/max latency, the status codes, and accepted vs stored
+   counts read back from the database (every accepted ballot stored, one current ballot per voter).
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import random
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def admin_conn(url: str):
+    import psycopg
+    parts = urlsplit(url)
+    return psycopg.connect(parts._replace(path="/postgres").geturl(), autocommit=True)
+
+
+def seed(db_url: str, voters: int) -> dict:
+    """Tables and data through the application's own models; returns ids and session cookies."""
+    os.environ["DATABASE_URL"] = db_url
+    from budgets.models import Audience, Budget, BudgetScope, Project, Verification, VoteSettings, VotingRule
+    from budgets.operations_eligibility import account_key
+    from participation import create_app
+    from participation.extensions import db
+    from participation.models import Commune, Phase, PhaseKind, Process, User, utcnow
+    from votes.models import Voter
+    from datetime import timedelta
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": db_url.replace("postgresql://", "postgresql+psycopg://", 1)})
+    with app.app_context():
+        db.create_all()
+        commune = Commune(slug="bench", name={"fr": "Bench"}, default_language="fr", languages=["fr"])
+        db.session.add(commune)
+        db.session.flush()
+        now = utcnow()
+        process = Process(commune_id=commune.id, slug="bp", title={"fr": "BP"}, description={})
+        process.phases = [Phase(kind=PhaseKind.vote, position=0, starts_at=now - timedelta(days=1),
+                                ends_at=now + timedelta(days=1))]
+        db.session.add(process)
+        db.session.flush()
+        settings = VoteSettings(process_id=process.id, salt=secrets.token_hex(16), scope=BudgetScope.all,
+                                audience=Audience.residents_and_users, online_verification=Verification.declaration,
+                                ballot_final=False, show_running_counts=False)
+        budget = Budget(commune_id=commune.id, process_id=process.id, name={"fr": "Ville"}, amount=100_000,
+                        currency="EUR", rule=VotingRule.approval)
+        db.session.add_all([settings, budget])
+        db.session.flush()
+        costs = [10_000, 15_000, 20_000, 25_000, 30_000, 35_000, 40_000, 45_000]
+        projects = [Project(commune_id=commune.id, budget_id=budget.id, title=f"P{i}", cost=c)
+                    for i, c in enumerate(costs)]
+        db.session.add_all(projects)
+        db.session.flush()
+        db.session.execute(User.__table__.insert(), [
+            {"email": f"v{i}@bench.invalid", "nickname": f"v{i}", "password_hash": "!", "locale": "fr",
+             "confirmed_at": now, "is_platform_admin": False, "email_preference": "never", "created_at": now}
+            for i in range(voters)])
+        ids = list(db.session.scalars(db.select(User.id).order_by(User.id)))
+        db.session.execute(Voter.__table__.insert(), [
+            {"process_id": process.id, "voter_key": account_key(settings, uid), "user_id": uid,
+             "verification": "declaration", "created_at": now} for uid in ids])
+        db.session.commit()
+        serializer = app.session_interface.get_signing_serializer(app)
+        cookies = [serializer.dumps({"_user_id": str(uid), "_fresh": True}) for uid in ids]
+        return {"path": f"/bench/processes/bp/vote/{budget.id}/api", "budget_id": budget.id,
+                "projects": [(p.id, p.cost) for p in projects], "cookies": cookies}
+
+
+def random_ballot(rng: random.Random, projects: list[tuple[int, int]], amount: int = 100_000) -> list[int]:
+    chosen, total = [], 0
+    for pid, cost in rng.sample(projects, len(projects)):
+        if total + cost <= amount and rng.random() < 0.6:
+            chosen.append(pid)
+            total += cost
+    return chosen or [projects[0][0]]
+
+
+async def _request(port: int, method: str, path: str, headers: dict, body: bytes = b"") -> tuple[int, dict, bytes]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    head = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", "Connection: close", f"Content-Length: {len(body)}"]
+    head += [f"{k}: {v}" for k, v in headers.items()]
+    writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
+    await writer.drain()
+    data = await reader.read()
+    writer.close()
+    status = int(data[9:12])
+    raw_head, _sep, payload = data.partition(b"\r\n\r\n")
+    response_headers = {}
+    for line in raw_head.split(b"\r\n")[1:]:
+        key, _c, value = line.decode("latin-1").partition(":")
+        response_headers.setdefault(key.strip().lower(), []).append(value.strip())
+    return status, response_headers, payload
+
+
+async def _prepare(port: int, path: str, cookies: list[str], concurrency: int) -> list[tuple[str, str]]:
+    """One GET per voter: the CSRF token, and the session cookie that now carries its secret half."""
+    sem = asyncio.Semaphore(concurrency)
+    out: list[tuple[str, str] | None] = [None] * len(cookies)
+
+    async def one(i: int, cookie: str):
+        async with sem:
+            status, headers, payload = await _request(port, "GET", path, {"Cookie": f"session={cookie}",
+                                                                         "Accept": "application/json"})
+            if status != 200:
+                raise RuntimeError(f"GET {path}: {status} {payload[:200]!r}")
+            for value in headers.get("set-cookie", []):
+                if value.startswith("session="):
+                    cookie = value.split(";", 1)[0][len("session="):]
+            out[i] = (cookie, json.loads(payload)["csrf_token"])
+    await asyncio.gather(*(one(i, c) for i, c in enumerate(cookies)))
+    return out  # type: ignore[return-value]
+
+
+async def _load(port: int, path: str, voters: list[tuple[str, str]], projects, concurrency: int,
+                duration: float, seed_value: int) -> dict:
+    rng = random.Random(seed_value)
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    deadline = time.perf_counter() + duration
+    turn = iter(range(10 ** 12))
+
+    async def worker():
+        while time.perf_counter() < deadline:
+            cookie, token = voters[next(turn) % len(voters)]
+            body = json.dumps({"projects": random_ballot(rng, projects)}).encode()
+            started = time.perf_counter()
+            try:
+                status, _h, _p = await _request(port, "POST", path, {
+                    "Cookie": f"session={cookie}", "X-CSRFToken": token, "Content-Type": "application/json",
+                    "Accept": "application/json"}, body)
+            except OSError:
+                status = 0
+            latencies.append(time.perf_counter() - started)
+            statuses[status] = statuses.get(status, 0) + 1
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return {"latencies": latencies, "statuses": statuses}
+
+
+def client_process(args: tuple) -> dict:
+    port, path, voters, projects, concurrency, duration, seed_value = args
+    return asyncio.run(_load(port, path, voters, projects, concurrency, duration, seed_value))
+
+
+def wait_for(port: int, timeout: float = 30) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("gunicorn did not start")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432"))
+    parser.add_argument("--voters", type=int, default=2000)
+    parser.add_argument("--duration", type=float, default=60)
+    parser.add_argument("--clients", type=int, default=2, help="client processes")
+    parser.add_argument("--concurrency", type=int, default=8, help="open connections per client process")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--worker-class", default="sync")
+    parser.add_argument("--keep", action="store_true", help="keep the database")
+    args = parser.parse_args()
+
+    name = f"participation_bench_{os.getpid()}"
+    db_url = f"{args.postgres.rstrip('/')}/{name}"
+    with admin_conn(db_url) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    instance = tempfile.mkdtemp(prefix="participation-bench-")
+    secret = secrets.token_urlsafe(32)
+    os.environ.update(SECRET_KEY=secret, INSTANCE_PATH=instance)
+    os.environ.pop("REDIS_URL", None)
+    gunicorn = None
+    try:
+        data = seed(db_url, args.voters)
+        port = free_port()
+        env = dict(os.environ, DATABASE_URL=db_url, SECRET_KEY=secret, INSTANCE_PATH=instance,
+                   BALLOT_RATE_LIMIT="1000000 per minute", RATELIMIT_STORAGE_URI="memory://")
+        env.pop("REDIS_URL", None)
+        gunicorn = subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", str(args.workers), "-k", args.worker_class,
+             "-b", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
+        wait_for(port)
+        voters = asyncio.run(_prepare(port, data["path"], data["cookies"], 16))
+        print(f"{len(voters)} voters ready; {args.clients} client processes x {args.concurrency} connections, "
+              f"{args.duration:.0f} s against gunicorn -w {args.workers} -k {args.worker_class} on port {port}")
+        chunks = [voters[i::args.clients] for i in range(args.clients)]
+        jobs = [(port, data["path"], chunk, data["projects"], args.concurrency, args.duration, i)
+                for i, chunk in enumerate(chunks)]
+        started = time.perf_counter()
+        with multiprocessing.get_context("spawn").Pool(args.clients) as pool:
+            results = pool.map(client_process, jobs)
+        elapsed = time.perf_counter() - started
+        latencies = sorted(x for r in results for x in r["latencies"])
+        statuses: dict[int, int] = {}
+        for r in results:
+            for k, v in r["statuses"].items():
+                statuses[k] = statuses.get(k, 0) + v
+        accepted = statuses.get(201, 0)
+        import psycopg
+        with psycopg.connect(db_url) as conn:
+            stored = conn.execute("SELECT count(*) FROM ballots").fetchone()[0]
+            current = conn.execute("SELECT count(*) FROM ballots WHERE is_current").fetchone()[0]
+            voters_with = conn.execute("SELECT count(DISTINCT voter_id) FROM ballots").fetchone()[0]
+            doubles = conn.execute("SELECT count(*) FROM (SELECT voter_id FROM ballots WHERE is_current "
+                                   "GROUP BY voter_id, budget_id HAVING count(*) > 1) d").fetchone()[0]
+
+        def pct(p: float) -> float:
+            return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000 if latencies else 0.0
+        print(f"requests: {len(latencies)} in {elapsed:.1f} s; statuses: {dict(sorted(statuses.items()))}")
+        print(f"accepted ballots/s: {accepted / args.duration:.0f}")
+        print(f"latency ms: p50 {pct(0.50):.1f}  p99 {pct(0.99):.1f}  max {latencies[-1] * 1000 if latencies else 0:.1f}"
+              f"  mean {statistics.fmean(latencies) * 1000 if latencies else 0:.1f}")
+        print(f"accepted {accepted} / stored {stored}; current ballots {current} = voters who voted {voters_with}; "
+              f"voters with two current ballots: {doubles}")
+        if accepted != stored or current != voters_with or doubles:
+            print("INTEGRITY PROBLEM")
+            sys.exit(1)
+    finally:
+        if gunicorn is not None:
+            gunicorn.send_signal(signal.SIGTERM)
+            gunicorn.wait(20)
+        if not args.keep:
+            with admin_conn(db_url) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""Forms of the budgets administration: budgets, projects, vote settings, census and vote codes."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import BooleanField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+
+from participation.forms import with_language_fields
+
+from .models import Audience, BudgetScope, Verification, VotingRule
+
+RULE_LABELS = {
+    VotingRule.approval: _l("Approval within the budget (total cost at most the amount)"),
+    VotingRule.k_approval: _l("Approval of a minimum and maximum number of projects"),
+    VotingRule.cumulative: _l("Cumulative points (distribute points, a maximum per project)"),
+}
+SCOPE_LABELS = {
+    BudgetScope.all: _l("In every budget"),
+    BudgetScope.city_plus_chosen_district: _l("City-wide budget plus one district of their choice"),
+    BudgetScope.city_plus_residence_district: _l("City-wide budget plus the district where they live"),
+}
+AUDIENCE_LABELS = {
+    Audience.residents: _l("Residents"),
+    Audience.residents_and_users: _l("Residents and users (people who work or study in the commune)"),
+}
+VERIFICATION_LABELS = {
+    Verification.declaration: _l("Declaration: the person attests they may vote"),
+    Verification.census: _l("Census: name, year of birth and address must be on the imported list"),
+    Verification.code: _l("Vote code: a single-use code printed and distributed"),
+}
+
+
+class BudgetFormBase(FlaskForm):
+    amount = IntegerField(_l("Amount"), validators=[DataRequired(), NumberRange(min=1, max=2_000_000_000)])
+    currency = StringField(_l("Currency (ISO code)"), default="EUR",
+                           validators=[DataRequired(), Regexp(r"^[A-Za-z]{3}$", message=_l("Three letters, e.g. EUR."))])
+    district = SelectField(_l("District"), coerce=int, default=0)
+    rule = SelectField(_l("Voting rule"), choices=[(r.value, label) for r, label in RULE_LABELS.items()])
+    min_share_percent = IntegerField(_l("Minimum share of the amount to spend, in % (approval)"),
+                                     validators=[Optional(), NumberRange(min=0, max=100)])
+    min_projects = IntegerField(_l("Minimum number of projects"), validators=[Optional(), NumberRange(min=0)])
+    max_projects = IntegerField(_l("Maximum number of projects"), validators=[Optional(), NumberRange(min=1)])
+    total_points = IntegerField(_l("Points to distribute (cumulative)"), validators=[Optional(), NumberRange(min=1)])
+    max_points_per_project = IntegerField(_l("Maximum points per project (cumulative)"),
+                                          validators=[Optional(), NumberRange(min=1)])
+
+
+def budget_form(languages: list[str], districts, **kwargs) -> FlaskForm:
+    cls = with_language_fields(BudgetFormBase, languages, {
+        "name": (StringField, _l("Name"), {"required": True, "validators": [Length(max=200)]}),
+        "description": (TextAreaField, _l("Description"), {"validators": [Length(max=20000)]}),
+    })
+    form = cls(**kwargs)
+    form.district.choices = [(0, str(_l("City-wide")))] + [(d.id, d.name) for d in districts]
+    return form
+
+
+class ProjectForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField(_l("Description"), validators=[Length(max=20000)])
+    cost = IntegerField(_l("Cost"), validators=[DataRequired(), NumberRange(min=1, max=2_000_000_000)])
+    district = SelectField(_l("District"), coerce=int, default=0)
+    theme = SelectField(_l("Theme"), coerce=int, default=0)
+    images = TextAreaField(_l("Images, one per line: address | alternative text"),
+                           validators=[Length(max=5000)])
+    address = StringField(_l("Place (address)"), validators=[Optional(), Length(max=255)])
+    latitude = DecimalField(_l("Latitude"), places=None, validators=[Optional(), NumberRange(min=-90, max=90)])
+    longitude = DecimalField(_l("Longitude"), places=None, validators=[Optional(), NumberRange(min=-180, max=180)])
+
+
+def project_form(districts, themes, locale, **kwargs) -> ProjectForm:
+    form = ProjectForm(**kwargs)
+    form.district.choices = [(0, str(_l("Whole commune")))] + [(d.id, d.name) for d in districts]
+    form.theme.choices = [(0, str(_l("No theme")))] + [(t.id, t.label(locale)) for t in themes]
+    return form
+
+
+class VoteSettingsForm(FlaskForm):
+    scope = SelectField(_l("Each person may vote"), choices=[(s.value, label) for s, label in SCOPE_LABELS.items()])
+    audience = SelectField(_l("Who may vote"), choices=[(a.value, label) for a, label in AUDIENCE_LABELS.items()])
+    min_age = IntegerField(_l("Minimum age (empty: no age rule)"), validators=[Optional(), NumberRange(min=0, max=120)])
+    online_verification = SelectField(_l("How online voters are verified"),
+                                      choices=[(v.value, label) for v, label in VERIFICATION_LABELS.items()])
+    ballot_final = BooleanField(_l("A ballot is final once cast (otherwise the last ballot cast counts)"))
+    show_running_counts = BooleanField(_l("Show the number of ballots while the vote is open"))
+
+
+class CensusForm(FlaskForm):
+    file = FileField(_l("Census file (CSV: name, year of birth, address, district)"), validators=[
+        FileRequired(), FileAllowed(["csv", "txt"], _l("A CSV file, please."))])
+    replace = BooleanField(_l("Replace the current list (otherwise add to it)"))
+
+
+class VoteCodesForm(FlaskForm):
+    count = IntegerField(_l("Number of codes"), default=100, validators=[DataRequired(), NumberRange(min=1, max=10000)])
+    district = SelectField(_l("District of the people who will receive them"), coerce=int, default=0)
+
+
+def codes_form(districts, **kwargs) -> VoteCodesForm:
+    form = VoteCodesForm(**kwargs)
+    form.district.choices = [(0, str(_l("Any district")))] + [(d.id, d.name) for d in districts]
+    return form
