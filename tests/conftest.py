@@ -196,5 +196,9 @@ def live_server(app):
     yield app.config["BASE_URL"]
     server.shutdown()
     if worker is not None:
-        worker.terminate()
-        worker.wait(10)
+        worker.terminate()  # rq's warm shutdown; a worker blocked on Redis may need the hard way
+        try:
+            worker.wait(10)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait(10)

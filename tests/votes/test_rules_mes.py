@@ -130,3 +130,36 @@ def test_fairness_definition():
     assert f["share_with_funded"] == 0.5
     # voter 1: 30 / 90 funded; voter 2: 0 / 40 -> mean 1/6
     assert f["mean_funded_share_exact"] == "1/6"
+
+
+def test_dense_and_sparse_exact_sums_agree(monkeypatch):
+    # small elections use a dense (groups x projects) matrix for exact sums, large ones the
+    # sparse path: both must give the same outcomes and explanations (approval and points)
+    import random
+
+    from votes.rules import mes as mes_module
+
+    rng = random.Random(11)
+    orig = mes_module._Prepared.__init__
+
+    def sparse_init(self, election):
+        orig(self, election)
+        self.dense = None
+
+    for _ in range(40):
+        ids = [str(i) for i in range(rng.randint(1, 8))]
+        projects = [Project(i, rng.randint(1, 8) * 5) for i in ids]
+        if rng.random() < 0.5:
+            ballots = [frozenset(rng.sample(ids, rng.randint(0, len(ids)))) for _ in range(rng.randint(1, 30))]
+            e = Election(rng.randint(0, 120), projects, ballots)
+        else:
+            ballots = [{p: rng.randint(1, 4) for p in rng.sample(ids, rng.randint(1, len(ids)))}
+                       for _ in range(rng.randint(1, 30))]
+            e = Election(rng.randint(0, 120), projects, ballots, "cumulative")
+        for completion in ("none", "add1"):
+            monkeypatch.setattr(mes_module._Prepared, "__init__", orig)
+            a = equal_shares(e, completion)
+            monkeypatch.setattr(mes_module._Prepared, "__init__", sparse_init)
+            b = equal_shares(e, completion)
+            assert a.selected == b.selected and a.details == b.details
+            assert {k: vars(v) for k, v in a.explanations.items()} == {k: vars(v) for k, v in b.explanations.items()}

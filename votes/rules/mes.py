@@ -41,6 +41,7 @@ Completions (``completion`` argument of :func:`equal_shares`):
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import Counter
 from fractions import Fraction
@@ -67,6 +68,8 @@ def _to_fraction(q) -> Fraction:
 
 
 _U = 2.0 ** -53  # unit round-off of float64
+_add_reduce = np.add.reduce
+_count_nonzero = np.count_nonzero
 _INF = float("inf")
 
 
@@ -130,6 +133,11 @@ class _Prepared:
         self.p_wf = self.wf[self.p_group]
         del order, entry_group
         self.p_ptr_l = self.p_ptr.tolist()
+        # per-project views (avoid re-slicing in the hot loops)
+        pl = self.p_ptr_l
+        self.grp_j = [self.p_group[pl[j]:pl[j + 1]] for j in range(P)]
+        self.wf_j = [self.p_wf[pl[j]:pl[j + 1]] for j in range(P)]
+        self.wv_j = [self.p_wv[pl[j]:pl[j + 1]] for j in range(P)]
         self.Cf = [float(c * self.n) for c in self.cost]
         self.Vtot = [int(self.p_wv[self.p_ptr[j]:self.p_ptr[j + 1]].sum()) for j in range(P)]
         self.Wtot = [float(self.p_wf[self.p_ptr[j]:self.p_ptr[j + 1]].sum()) for j in range(P)]
@@ -141,6 +149,16 @@ class _Prepared:
         self.k = self.cost if self.approval else [1] * P
         tk = tie_key(self.votes, election.projects)
         self.tkey = [tk(pid) for pid in self.ids]
+        # small elections: dense integer matrix of w * v (last column: w) for exact sums
+        self.dense = None
+        if G * (P + 1) <= 4_000_000:
+            dense = np.zeros((G, P + 1), dtype=np.int64)
+            dense[np.repeat(np.arange(G), lens), g_proj] = w[np.repeat(np.arange(G), lens)] * g_v
+            dense[:, P] = w
+            self.dense = dense
+        self.trank = [0] * P  # position in tie-break order
+        for r_, j_ in enumerate(sorted(range(P), key=lambda q: self.tkey[q])):
+            self.trank[j_] = r_
 
     def entries_of(self, groups: np.ndarray) -> np.ndarray:
         """Indices of the group-major entries of the given groups."""
@@ -165,7 +183,8 @@ class _Run:
         self.sel_mask = np.zeros(prep.P, dtype=bool)
         self.pi: dict[int, Fraction] = {}
         self.selected: list[int] = []
-        self.records: dict[int, dict] = {}
+        self._records: dict[int, dict] = {}
+        self._raw_buys: dict[int, tuple] = {}
         self.delta_b = (4 * prep.Lmax + 4) * _U * self.B0f  # bound on |bf - exact money|
 
     # -------------------------------------------------------------- exact sums
@@ -174,14 +193,19 @@ class _Run:
         p = self.prep
         if groups.size == 0:
             return _Q(0)
-        W = int(p.w[groups].sum())
-        ent = p.entries_of(groups)
-        cnt = np.bincount(p.g_proj[ent], weights=p.ewv[ent], minlength=p.P)
+        if p.dense is not None:  # small elections: one gather of the (G x P) integer matrix
+            cnt = _add_reduce(p.dense.take(groups, axis=0), axis=0).tolist()
+            W = cnt[-1]
+        else:
+            W = int(p.w[groups].sum())
+            ent = p.entries_of(groups)
+            cnt = np.bincount(p.g_proj[ent], weights=p.ewv[ent], minlength=p.P).tolist()
         s = _Q(W * self.B0)
+        pi = self.pi
         for j in self.selected:
             c = int(cnt[j])
             if c:
-                s -= self.pi[j] * c
+                s -= pi[j] * c
         return s
 
     def exact_money(self, g: int) -> Fraction:
@@ -204,45 +228,47 @@ class _Run:
         """
         p = self.prep
         a, b = p.p_ptr_l[j], p.p_ptr_l[j + 1]
-        gi = p.p_group[a:b]
-        bb = self.bf[gi]
-        if p.approval:
-            wv = p.p_wf[a:b]
-            wb = wv * bb
-        else:
-            wv = p.p_wvf[a:b]
-            wb = p.p_wf[a:b] * bb
-        total = float(wb.sum())
+        gi = p.grp_j[j]
+        bb = self.bf.take(gi)
+        wb = p.wf_j[j] * bb
+        total = float(_add_reduce(wb))
         C = p.Cf[j]
         nj = b - a
         err_total = p.Wtot[j] * self.delta_b + (nj + 4) * _U * total * 2
         if total + err_total < C:
             self.last_total = total
             return None
-        r = bb if p.approval else bb / p.p_vf[a:b]
-        order = np.argsort(r)
-        rs = r[order]
-        wbs = wb[order]
-        wvs = wv[order]
-        S_ex = np.cumsum(wbs) - wbs
-        V_R = p.Vtot[j] - (np.cumsum(wvs) - wvs)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            pik = (C - S_ex) / V_R
-        ok = rs >= pik
-        if not ok.any():
-            k = nj - 1
-            pi_f = float(pik[k]) if V_R[k] > 0 else _INF
+        if p.approval:
+            wv = p.wf_j[j]
+            r = bb
         else:
-            k = int(ok.argmax())
-            pi_f = float(pik[k])
+            wv = p.p_wvf[a:b]
+            r = bb / p.p_vf[a:b]
+        order = r.argsort()
+        rs = r.take(order)
+        wbs = wb.take(order)
+        wvs = wv.take(order)
+        S_ex = wbs.cumsum()
+        S_ex -= wbs
+        V_R = wvs.cumsum()
+        V_R -= wvs
+        np.subtract(p.Vtot[j], V_R, out=V_R)  # > 0 everywhere: every entry has a positive weight
+        pik = C - S_ex
+        pik /= V_R
+        ok = rs >= pik
+        k = int(ok.argmax())
+        if not ok[k]:
+            k = nj - 1
+        pi_f = float(pik[k])
         VR = float(V_R[k])
         S = float(S_ex[k])
         base = 4 * (p.Wtot[j] * self.delta_b + (nj + 4) * _U * (S + C)) / VR + 4 * _U * pi_f
         ratio = p.Vtot[j] / VR
         err = base * (1 + 2 * ratio) + 4 * (self.delta_b / p.vmin[j]) * ratio
         uncertain = not (total - err_total >= C)
+        kj = p.k[j]
         return {"j": j, "gi": gi, "r": r, "pi": pi_f, "err": err, "uncertain": uncertain,
-                "lo": (pi_f - err) / p.k[j], "hi": (pi_f + err) / p.k[j], "total": total}
+                "lo": (pi_f - err) / kj, "hi": (pi_f + err) / kj, "total": total}
 
     def exact_eval(self, fe: dict, full: bool = False):
         """Exact price for the project of a float evaluation.
@@ -253,53 +279,63 @@ class _Run:
         """
         p = self.prep
         j = fe["j"]
-        a, b = int(p.p_ptr[j]), int(p.p_ptr[j + 1])
+        a = p.p_ptr_l[j]
+        b = p.p_ptr_l[j + 1]
         gi, r = fe["gi"], fe["r"]
         C = p.cost[j] * p.n
-        z = self.zeroed[gi]
-        nz = ~z
-        if full or not math.isfinite(fe["pi"]):
-            low = np.zeros_like(nz)
-            high = np.zeros_like(nz)
+        z = self.zeroed.take(gi)
+        pif = fe["pi"]
+        checked = not full and math.isfinite(pif)
+        if checked:
+            tol = 2 * fe["err"] + 4 * self.delta_b / p.vmin[j] + 1e-9 * abs(pif)
+            nz = ~z
+            low = nz & (r < pif - tol)
+            if pif + tol >= 0:  # zeroed supporters have r == 0.0: never above pif + tol
+                high = r > pif + tol
+            else:
+                high = nz & (r > pif + tol)
+            if _count_nonzero(low) + _count_nonzero(high) + _count_nonzero(z) == len(gi):
+                band = None  # every non-zeroed supporter is classified by the floats
+            else:
+                band = nz & ~(low | high)
         else:
-            tol = 2 * fe["err"] + 4 * self.delta_b / p.vmin[j] + 1e-9 * abs(fe["pi"])
-            low = nz & (r < fe["pi"] - tol)
-            high = nz & (r > fe["pi"] + tol)
-        band = nz & ~low & ~high
+            low = np.zeros_like(z)
+            high = low
+            band = ~z
         S = self.exact_sum(gi[low])
-        pwv = p.p_wv[a:b]
-        V_high = int(pwv[high].sum())
-        band_idx = np.flatnonzero(band)
+        pwv = p.wv_j[j]
+        V_high = int(_add_reduce(pwv[high])) if checked else 0
         items = []
-        for t in band_idx.tolist():
-            m = self.exact_money(int(gi[t]))
-            vv = int(p.p_v[a + t])
-            items.append((m / vv, m, int(pwv[t]), t))
-        items.sort(key=lambda x: x[0])
+        if band is not None and band.any():
+            pv = p.p_v
+            for t in np.flatnonzero(band).tolist():
+                m = self.exact_money(int(gi[t]))
+                vv = int(pv[a + t])
+                items.append((m / vv, m, int(pwv[t]), t, vv))
+            items.sort(key=lambda x: x[0])
         V_R = V_high + sum(it[2] for it in items)
         pi = None
-        npoor = len(items)
-        for idx, (rr, m, wvv, t) in enumerate(items):
+        for rr, m, wvv, t, vv in items:
             cand = _Q(C - S, V_R)
             if rr >= cand:
                 pi = cand
-                npoor = idx
                 break
-            S += m * (wvv // int(p.p_v[a + t]))  # w * money
+            S += m * (wvv // vv)  # w * money
             V_R -= wvv
         if pi is None:
             if V_high > 0:
                 pi = _Q(C - S, V_high)
             else:
                 return None, None  # exactly unaffordable
-        if not full and math.isfinite(fe["pi"]):
-            tol = 2 * fe["err"] + 4 * self.delta_b / p.vmin[j] + 1e-9 * abs(fe["pi"])
-            if not abs(float(pi) - fe["pi"]) <= tol / 2:
-                return self.exact_eval(fe, full=True)  # float bound violated: fully exact
-        poor = low.copy()
-        for rr, m, wvv, t in items:
-            if rr <= pi:
-                poor[t] = True
+        if checked and not abs(float(pi) - pif) <= tol / 2:
+            return self.exact_eval(fe, full=True)  # float bound violated: fully exact
+        if items:
+            poor = low.copy()
+            for rr, m, wvv, t, vv in items:
+                if rr <= pi:
+                    poor[t] = True
+        else:
+            poor = low
         return pi, poor
 
     def exact_affordable(self, fe: dict) -> bool:
@@ -310,74 +346,110 @@ class _Run:
     # --------------------------------------------------------------------- run
     def run(self):
         p = self.prep
-        active = set(range(p.P))
+        active = [True] * p.P
+        n_active = p.P
         # rigorous lower bound of rho: pi >= C / Vtot
-        lb = {j: (p.cost[j] * p.n / p.Vtot[j]) / p.k[j] * (1 - 8 * _U) for j in active}
+        lb = [(p.cost[j] * p.n / p.Vtot[j]) / p.k[j] * (1 - 8 * _U) for j in range(p.P)]
+        trank = p.trank
+        # lazy priority queue on (lb, tie-break rank): one live entry per active project
+        # (entries whose lb is stale are skipped); same visiting order as sorting the
+        # active projects by (lb, tie-break key) in every round.
+        heap = [(lb[j], trank[j], j) for j in range(p.P)]
+        heapq.heapify(heap)
+        heappop, heappush = heapq.heappop, heapq.heappush
         rnd = 0
-        while active:
+        while n_active:
             rnd += 1
             best_hi = _INF
             evaluated = []
-            for j in sorted(active, key=lambda q: (lb[q], p.tkey[q])):
-                if lb[j] > best_hi:
+            while heap:
+                lbj, rk, j = heap[0]
+                if not active[j] or lbj != lb[j]:
+                    heappop(heap)
+                    continue
+                if lbj > best_hi:
                     break
+                heappop(heap)
                 fe = self.float_eval(j)
                 if fe is not None and fe["uncertain"] and not self.exact_affordable(fe):
                     self.last_total = fe["total"]
                     fe = None
                 if fe is None:
-                    active.discard(j)
-                    self.records[j] = {"round": rnd, "money": self.last_total / p.n}
+                    active[j] = False
+                    n_active -= 1
+                    self._records[j] = {"round": rnd, "money": self.last_total / p.n}
                     continue
-                lb[j] = max(lb[j], fe["lo"])
-                best_hi = min(best_hi, fe["hi"])
+                if fe["lo"] > lbj:
+                    lb[j] = fe["lo"]
                 evaluated.append(fe)
+                if fe["hi"] < best_hi:
+                    best_hi = fe["hi"]
             if not evaluated:
                 break
-            cands = [fe for fe in evaluated if fe["lo"] <= best_hi]
+            if len(evaluated) == 1:
+                cands = evaluated
+            else:
+                cands = sorted((fe for fe in evaluated if fe["lo"] <= best_hi), key=lambda f: trank[f["j"]])
             best = None
-            for fe in sorted(cands, key=lambda f: p.tkey[f["j"]]):
+            for fe in cands:
                 pi, poor = self.exact_eval(fe)
                 if pi is None:
-                    active.discard(fe["j"])
-                    self.records[fe["j"]] = {"round": rnd, "money": fe["total"] / p.n}
+                    active[fe["j"]] = False
+                    n_active -= 1
+                    self._records[fe["j"]] = {"round": rnd, "money": fe["total"] / p.n}
                     continue
                 rho = _Q(pi, p.k[fe["j"]])
                 if best is None or rho < best[0]:
                     best = (rho, pi, poor, fe)
-            if best is None:
-                continue
-            rho, pi, poor, fe = best
-            self._buy(fe, pi, rho, poor, rnd)
-            active.discard(fe["j"])
+            if best is not None:
+                rho, pi, poor, fe = best
+                self._buy(fe, pi, rho, poor, rnd)
+                active[fe["j"]] = False
+                n_active -= 1
+            for fe in evaluated:
+                j = fe["j"]
+                if active[j]:
+                    heappush(heap, (lb[j], trank[j], j))
         return self.selected
+
+    @property
+    def records(self) -> dict[int, dict]:
+        """Per-project records (built on demand: only the kept run needs them)."""
+        p = self.prep
+        for j, raw in self._raw_buys.items():
+            gi, z, poor, pi, rho, rnd = raw
+            rich = ~z & ~poor
+            w = p.w[gi]
+            self._records[j] = {
+                "round": rnd,
+                "pi": _to_fraction(pi),
+                "rho": _to_fraction(rho),
+                "paid_all": int(w[poor].sum()),
+                "paid_price": int(w[rich].sum()),
+                "no_money": int(w[z].sum()),
+            }
+        self._raw_buys.clear()
+        return self._records
 
     def _buy(self, fe, pi: Fraction, rho: Fraction, poor: np.ndarray, rnd: int):
         p = self.prep
         j = fe["j"]
-        a = int(p.p_ptr[j])
+        a = p.p_ptr_l[j]
         gi = fe["gi"]
         z = self.zeroed[gi]
-        rich = ~z & ~poor
-        w = p.w[gi]
-        rec = {
-            "round": len(self.selected) + 1,
-            "pi": _to_fraction(pi),
-            "rho": _to_fraction(rho),
-            "paid_all": int(w[poor].sum()),
-            "paid_price": int(w[rich].sum()),
-            "no_money": int(w[z].sum()),
-        }
+        self._raw_buys[j] = (gi, z, poor, pi, rho, len(self.selected) + 1)
         pif = float(pi)
-        ri = np.flatnonzero(rich)
-        self.bf[gi[ri]] -= pif * p.p_vf[a + ri]
+        if p.approval:  # v = 1: every rich supporter pays pif
+            self.bf[gi[~(z | poor)]] -= pif
+        else:
+            ri = np.flatnonzero(~(z | poor))
+            self.bf[gi[ri]] -= pif * p.p_vf[a + ri]
         pg = gi[poor]
         self.bf[pg] = 0.0
         self.zeroed[pg] = True
         self.sel_mask[j] = True
         self.pi[j] = pi
         self.selected.append(j)
-        self.records[j] = rec
 
 
 def _prepare(election: Election) -> _Prepared:
