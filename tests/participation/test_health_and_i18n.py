@@ -34,7 +34,7 @@ def test_healthz_reports_queue_down(app, client):
 def test_french_by_default_and_switchable(client):
     make_commune("ville")
     html = client.get("/").get_data(as_text=True)
-    assert '<html lang="fr" dir="ltr">' in html and "Participer" in html or "Connexion" in html
+    assert '<html lang="fr" dir="ltr">' in html and "Se connecter" in html and "Toutes les communes" in html
     client.post("/lang", data={"lang": "de", "next": "/"})
     html = client.get("/").get_data(as_text=True)
     assert '<html lang="de"' in html and "Anmelden" in html
