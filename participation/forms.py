@@ -19,6 +19,8 @@ LANGUAGES = [("fr", "Français"), ("en", "English"), ("de", "Deutsch")]
 
 def attach_error(form, exc) -> None:
     """Show a DomainError from an operation on the field it names, or above the form."""
+    from .extensions import db
+    db.session.rollback()  # a refused action changes nothing, even half-way
     field = getattr(form, exc.field, None) if getattr(exc, "field", None) else None
     if field is not None:
         field.errors = list(field.errors) + [str(exc.message)]

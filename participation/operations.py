@@ -14,6 +14,10 @@ from .models import AuditEntry, Commune, District, Membership, Phase, PhaseKind,
 from .permissions import require_platform_admin, require_role, require_same_commune
 
 
+# First URL segments used by platform pages: a commune cannot take them.
+RESERVED_SLUGS = frozenset({"account", "static", "healthz", "lang", "communes", "notifications", "admin", "api"})
+
+
 def audit(commune: Commune | None, actor: User | None, action: str, target_type: str,
           target_id: int | None, reason: str = "") -> AuditEntry:
     entry = AuditEntry(commune_id=commune.id if commune else None, actor_id=actor.id if actor else None,
@@ -179,16 +183,19 @@ def save_commune(actor: User, *, slug: str, name: dict, description: dict, prima
                  commune: Commune | None = None) -> Commune:
     if commune is None:
         require_platform_admin(actor)
-        commune = Commune()
-        db.session.add(commune)
     else:
         require_role(actor, commune, Role.administrator)
+    if slug in RESERVED_SLUGS:
+        raise DomainError(_l("This address is reserved by the platform."), field="slug")
     clash = db.session.scalar(select(Commune.id).where(Commune.slug == slug))
-    if clash and clash != commune.id:
+    if clash and (commune is None or clash != commune.id):
         raise DomainError(_l("Another commune already uses this address."), field="slug")
     if default_language not in languages:
         raise DomainError(_l("The default language must be one of the available languages."),
                           field="default_language")
+    if commune is None:
+        commune = Commune()
+        db.session.add(commune)
     commune.slug, commune.host, commune.logo = slug, (host or None), (logo or None)
     commune.name = {k: v.strip() for k, v in name.items() if v and v.strip()}
     commune.description = {k: clean_html(v) for k, v in description.items() if v and v.strip()}

@@ -3,11 +3,15 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, abort, current_app, g, jsonify, redirect, render_template, request, session
-from flask_login import current_user
+from flask import (
+    Blueprint, Response, abort, current_app, flash, g, jsonify, redirect, render_template, request, session, url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
 from sqlalchemy import select, text
 
 from . import operations
+from .errors import DomainError
 from .extensions import db
 from .models import Commune, PhaseKind, utcnow
 from .tenancy import commune_blueprint
@@ -88,3 +92,30 @@ def process(slug: str):
     include = current_user.is_authenticated and current_user.has_role(g.commune, "administrator")
     proc = operations.get_process(g.commune, slug, include_unpublished=include)
     return render_template("participation/process.html", process=proc, now=utcnow(), PhaseKind=PhaseKind)
+
+
+@platform_bp.route("/communes/new", methods=["GET", "POST"])
+@login_required
+def new_commune():
+    """Platform administrators add a commune; its own administrators then manage it."""
+    from .forms import attach_error, commune_form, language_values
+    from .permissions import require_platform_admin
+
+    require_platform_admin(current_user)
+    langs = current_app.config["LANGUAGES"]
+    form = commune_form(langs, data=None if request.method == "POST" else {
+        "primary_color": "#1d4f91", "accent_color": "#a3195b", "languages": ["fr"], "default_language": "fr"})
+    if form.validate_on_submit():
+        try:
+            commune = operations.save_commune(
+                current_user, slug=form.slug.data, name=language_values(form, "name", langs),
+                description=language_values(form, "description", langs), primary_color=form.primary_color.data,
+                accent_color=form.accent_color.data, default_language=form.default_language.data,
+                languages=form.languages.data, host=form.host.data, logo=form.logo.data,
+                districts=form.districts.data.splitlines())
+        except DomainError as exc:
+            attach_error(form, exc)
+        else:
+            flash(_("The commune is created."), "success")
+            return redirect(url_for("communes.home", commune=commune.slug))
+    return render_template("participation/new_commune.html", form=form), 400 if form.errors else 200

@@ -89,3 +89,20 @@ def test_commune_on_its_own_host_lands_on_its_pages(client):
     r = client.get("/", headers={"Host": "participez.gamma.example"})
     assert r.status_code == 302 and r.location.endswith("/gamma/")
     assert client.get("/").status_code == 200
+
+
+def test_platform_admin_creates_a_commune_and_others_cannot(client):
+    from participation.models import Commune
+    resident = make_user("Resident")
+    login(client, resident)
+    data = {"slug": "delta", "name_fr": "Delta", "primary_color": "#1d4f91", "accent_color": "#a3195b",
+            "languages": ["fr", "de"], "default_language": "fr", "districts": "Centre\nGare"}
+    assert client.post("/communes/new", data=data).status_code == 403
+    client.post("/account/logout")
+    login(client, make_user("Root", platform_admin=True))
+    assert client.post("/communes/new", data={**data, "slug": "account"}).status_code == 400  # reserved
+    r = client.post("/communes/new", data=data)
+    assert r.status_code == 302 and r.location.endswith("/delta/")
+    commune = db.session.scalar(db.select(Commune).where(Commune.slug == "delta"))
+    assert commune.languages == ["fr", "de"] and len(commune.districts) == 2
+    assert client.get("/delta/").status_code == 200
