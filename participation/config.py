@@ -64,6 +64,8 @@ def load(instance_path: Path, overrides: dict | None = None) -> dict:
         "RESET_TOKEN_MAX_AGE": int(env.get("RESET_TOKEN_MAX_AGE", str(2 * 3600))),
         "MAP_TILE_URL": env.get("MAP_TILE_URL") or None,
         "UPLOAD_DIR": env.get("UPLOAD_DIR") or str(instance_path / "uploads"),
+        "MAP_TILE_ATTRIBUTION": env.get("MAP_TILE_ATTRIBUTION", ""),  # e.g. "© OpenStreetMap contributors"
+        "PROPOSALS_ACTION_RATE_LIMIT": env.get("PROPOSALS_ACTION_RATE_LIMIT", "30 per minute;300 per hour"),
     }
     if overrides:
         cfg.update(overrides)

@@ -1,4 +1,291 @@
-"""Proposal pages (the proposals issue fills this blueprint)."""
+"""Proposal pages: list, map, submission, permalink, editing, supports, follows, exports and images."""
+from __future__ import annotations
+
+import secrets
+
+from flask import (
+    Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, send_file, session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from participation.errors import DomainError
+from participation.extensions import db, limiter
+from participation.forms import attach_error
+from participation.hooks import admin_link, process_section
+from participation.models import Action, Role, utcnow
+from participation.operations import get_process
 from participation.tenancy import commune_blueprint
 
-bp = commune_blueprint("proposals", __name__, url_prefix="/processes/<process>/proposals", template_folder="templates")
+from . import demo, images, mapview, models  # noqa: F401 - models registers the tables, demo its seeder
+from . import operations as ops
+from . import operations_engagement as engagement
+from . import operations_export as export
+from .forms import CommentForm, EditProposalForm, ProposalForm
+from .models import ProposalImage, ProposalKind, ProposalStatus
+from .operations_instruction import petition_state
+
+bp = commune_blueprint("proposals", __name__, url_prefix="/processes/<process>/proposals",
+                       template_folder="templates")
+static_bp = Blueprint("proposals_static", __name__, static_folder="static", static_url_path="/static/proposals")
+
+
+@bp.url_value_preprocessor
+def load_process(endpoint, values):
+    slug = (values or {}).pop("process", None)
+    include = current_user.is_authenticated and current_user.has_role(g.commune, Role.administrator)
+    g.process = get_process(g.commune, slug, include_unpublished=include)
+
+
+@bp.url_defaults
+def add_process(endpoint, values):
+    if "process" not in values and getattr(g, "process", None) is not None:
+        values["process"] = g.process.slug
+
+
+def _user():
+    return current_user if current_user.is_authenticated else None
+
+
+def _locale() -> str:
+    from flask_babel import get_locale
+    return str(get_locale() or "fr")
+
+
+def _per_user() -> str:
+    return f"user:{current_user.id}" if current_user.is_authenticated else (request.remote_addr or "")
+
+
+def _action_limit() -> str:
+    return current_app.config.get("PROPOSALS_ACTION_RATE_LIMIT", "30 per minute;300 per hour")
+
+
+def _seed() -> str:
+    """A per-visitor seed for the random order: stable while browsing, different between visitors."""
+    if "proposal_seed" not in session:
+        session["proposal_seed"] = secrets.token_hex(8)
+    return session["proposal_seed"]
+
+
+def _filters() -> ops.Filters:
+    args = request.args
+
+    def number(name):
+        raw = args.get(name, "")
+        return int(raw) if raw.isdigit() else None
+    sort = args.get("sort", "newest")
+    return ops.Filters(theme_id=number("theme"), district_id=number("district"), status=args.get("status") or None,
+                       kind=args.get("kind") or None, q=args.get("q", "")[:200],
+                       sort=sort if sort in ops.SORTS else "newest")
+
+
+@bp.get("/")
+def index():
+    filters = _filters()
+    page_no = request.args.get("page", "1")
+    themes, districts = ops.themes(g.commune), g.commune.districts
+    page = ops.list_proposals(g.process, filters, page=int(page_no) if page_no.isdigit() else 1,
+                              seed=_seed() if filters.sort == "random" else "", viewer=_user(),
+                              themes=themes, districts=districts)
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("proposals/list.html", page=page, filters=filters, args=args,
+                           themes=themes, districts=districts,
+                           statuses=list(ProposalStatus), can_propose=g.process.allows(Action.propose))
+
+
+@bp.get("/map")
+def map_view():
+    proposals = ops.places(g.process)
+    return render_template("proposals/map.html", proposals=proposals, layout=mapview.layout(proposals),
+                           tile_url=current_app.config.get("MAP_TILE_URL"),
+                           attribution=current_app.config.get("MAP_TILE_ATTRIBUTION", ""))
+
+
+def _form(cls, **kwargs):
+    form = cls(**kwargs)
+    form.setup(ops.themes(g.commune), g.commune.districts, ops.groups_of(_user(), g.commune), _locale(),
+               petitions=ops.settings_for(g.process).petitions_enabled)
+    return form
+
+
+def _uploads(form) -> list[bytes]:
+    files = [f for f in (form.images.data or []) if getattr(f, "filename", "")]
+    if len(files) > images.MAX_IMAGES:
+        raise DomainError(_("At most %(n)s images per proposal.", n=images.MAX_IMAGES), field="images")
+    # Read at most one byte past the limit: enough to refuse an oversize file without holding it all.
+    return [f.stream.read(images.MAX_BYTES + 1) for f in files]
+
+
+def _place(form) -> dict:
+    return {"theme_id": form.theme_id.data, "district_id": form.district_id.data, "address": form.address.data or "",
+            "latitude": form.latitude.data, "longitude": form.longitude.data}
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    ops.ensure_default_themes(g.commune)
+    db.session.commit()
+    form = _form(ProposalForm)
+    if not g.process.allows(Action.propose):
+        flash(_("The current phase of this process does not allow new proposals."), "error")
+        return redirect(url_for("proposals.index"))
+    if form.validate_on_submit():
+        try:
+            proposal = ops.submit_proposal(
+                current_user, g.commune, g.process, title=form.title.data, body=form.body.data,
+                coauthors=(form.coauthors.data or "").split(","), group_id=form.group_id.data,
+                kind=ProposalKind(form.kind.data), uploads=_uploads(form), image_alt=form.image_alt.data or "",
+                **_place(form))
+        except DomainError as exc:
+            attach_error(form, exc)
+        else:
+            flash(_("Your proposal is published."), "success")
+            return redirect(url_for("proposals.detail", proposal_id=proposal.id))
+    return render_template("proposals/form.html", form=form, proposal=None), \
+        400 if form.errors or form.form_errors else 200
+
+
+@bp.get("/<int:proposal_id>")
+def detail(proposal_id: int):
+    proposal = ops.get_proposal(g.commune, g.process, proposal_id)
+    user = _user()
+    staff = ops.is_staff(user, g.commune)
+    return render_template(
+        "proposals/detail.html", proposal=proposal, staff=staff, thread=engagement.thread(proposal),
+        supported=engagement.has_supported(user, proposal), following=engagement.is_following(user, proposal),
+        can_edit=ops.can_edit(user, proposal), is_author=proposal.is_author(user),
+        can_support=g.process.allows(Action.sign if proposal.is_petition else Action.support),
+        can_comment=g.process.allows(Action.comment), comment_form=CommentForm(formdata=None),
+        reviewer=ops.is_staff(user, g.commune, Role.reviewer),
+        petition=petition_state(proposal) if proposal.is_petition else None, now=utcnow())
+
+
+@bp.route("/<int:proposal_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(proposal_id: int):
+    proposal = ops.get_proposal(g.commune, g.process, proposal_id)
+    if not ops.can_edit(current_user, proposal):
+        flash(_("This proposal can no longer be edited by you."), "error")
+        return redirect(url_for("proposals.detail", proposal_id=proposal.id))
+    data = None
+    if request.method == "GET":
+        data = {"title": proposal.title, "body": proposal.body, "theme_id": proposal.theme_id,
+                "district_id": proposal.district_id, "address": proposal.address, "latitude": proposal.latitude,
+                "longitude": proposal.longitude, "kind": proposal.kind.value, "group_id": proposal.group_id}
+    form = _form(EditProposalForm, data=data)
+    form.remove_images.choices = [(img.id, _("Image %(n)s", n=i)) for i, img in enumerate(proposal.images, 1)]
+    if form.validate_on_submit():
+        try:
+            ops.edit_proposal(current_user, g.commune, proposal, title=form.title.data, body=form.body.data,
+                              uploads=_uploads(form), image_alt=form.image_alt.data or "",
+                              remove_image_ids=form.remove_images.data or [], **_place(form))
+        except DomainError as exc:
+            attach_error(form, exc)
+        else:
+            flash(_("Your proposal is updated."), "success")
+            return redirect(url_for("proposals.detail", proposal_id=proposal.id))
+    return render_template("proposals/form.html", form=form, proposal=proposal), \
+        400 if form.errors or form.form_errors else 200
+
+
+@bp.post("/<int:proposal_id>/withdraw")
+@login_required
+def withdraw(proposal_id: int):
+    proposal = ops.get_proposal(g.commune, g.process, proposal_id)
+    ops.withdraw_proposal(current_user, g.commune, proposal)
+    flash(_("Your proposal is withdrawn."), "success")
+    return redirect(url_for("proposals.detail", proposal_id=proposal.id))
+
+
+@bp.post("/<int:proposal_id>/support")
+@login_required
+@limiter.limit(_action_limit, key_func=_per_user)
+def support(proposal_id: int):
+    proposal = ops.get_proposal(g.commune, g.process, proposal_id)
+    if request.form.get("undo"):
+        engagement.unsupport(current_user, g.commune, proposal)
+        flash(_("Your support is removed."), "success")
+    else:
+        engagement.support(current_user, g.commune, proposal)
+        flash(_("Thank you for your signature.") if proposal.is_petition else _("Thank you for your support."),
+              "success")
+    return redirect(url_for("proposals.detail", proposal_id=proposal.id) + "#support")
+
+
+@bp.post("/<int:proposal_id>/follow")
+@login_required
+def follow(proposal_id: int):
+    proposal = ops.get_proposal(g.commune, g.process, proposal_id)
+    if request.form.get("undo"):
+        engagement.unfollow(current_user, g.commune, proposal)
+        flash(_("You no longer follow this proposal."), "success")
+    else:
+        engagement.follow(current_user, g.commune, proposal)
+        flash(_("You follow this proposal: you will be notified of its news."), "success")
+    return redirect(url_for("proposals.detail", proposal_id=proposal.id))
+
+
+def _export_response(body: str, mimetype: str, ext: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="proposals-{g.process.slug}.{ext}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _export_rows():
+    return export.rows(g.process, _locale(), lambda p: url_for("proposals.detail", proposal_id=p.id, _external=True))
+
+
+@bp.get("/export.csv")
+def export_csv():
+    return _export_response(export.to_csv(_export_rows()), "text/csv", "csv")
+
+
+@bp.get("/export.json")
+def export_json():
+    return _export_response(export.to_json(g.process, _export_rows()), "application/json", "json")
+
+
+@bp.get("/images/<filename>")
+def image(filename: str):
+    row = db.session.scalar(select(ProposalImage).where(ProposalImage.filename == filename))
+    if row is None or row.proposal.process_id != g.process.id:
+        abort(404)
+    if row.proposal.hidden and not ops.is_staff(_user(), g.commune, Role.moderator):
+        abort(404)
+    path = images.path_of(filename)
+    if path is None:
+        abort(404)
+    response = send_file(path, mimetype=row.content_type, max_age=86400)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@process_section
+def proposals_section(process) -> str:
+    total = ops.list_proposals(process, ops.Filters(), per_page=3)
+    return render_template("proposals/_section.html", process=process, latest=total,
+                           can_propose=process.allows(Action.propose))
+
+
+@admin_link
+def moderation_links(commune) -> list[tuple[str, str]]:
+    if not current_user.is_authenticated:
+        return []
+    links = []
+    if current_user.has_role(commune, Role.moderator):
+        links.append((_("Moderation"), url_for("proposals_admin.moderation", commune=commune.slug)))
+    if current_user.has_role(commune, Role.reviewer):
+        links.append((_("Instruction of proposals"), url_for("proposals_admin.instruction", commune=commune.slug)))
+    if current_user.has_role(commune, Role.administrator):
+        links.append((_("Proposal settings"), url_for("proposals_admin.settings", commune=commune.slug)))
+    return links
+
+
+from . import views_admin, views_discussion  # noqa: E402 - they add routes to bp and define more blueprints
+
+blueprints = [bp, static_bp, views_admin.admin_bp, views_admin.groups_bp]

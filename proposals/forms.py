@@ -1,0 +1,106 @@
+"""Forms of the proposals package: shape and bounds of input only; rules live in the operations."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
+from wtforms import (
+    BooleanField, FloatField, HiddenField, IntegerField, SelectField, SelectMultipleField, StringField,
+    TextAreaField,
+)
+from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from .models import ProposalKind, ProposalStatus, ReportReason
+
+
+def _int_or_none(value):
+    if value in (None, "", "None"):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class ProposalForm(FlaskForm):
+    kind = SelectField(_l("Type"), choices=[(ProposalKind.idea.value, _l("Idea")),
+                                            (ProposalKind.petition.value, _l("Petition"))],
+                       default=ProposalKind.idea.value)
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    body = TextAreaField(_l("Description"), validators=[DataRequired(), Length(max=20000)])
+    theme_id = SelectField(_l("Theme"), coerce=_int_or_none, validators=[Optional()])
+    district_id = SelectField(_l("District"), coerce=_int_or_none, validators=[Optional()])
+    address = StringField(_l("Address or place (optional)"), validators=[Optional(), Length(max=255)])
+    latitude = FloatField(_l("Latitude (optional)"), validators=[Optional(), NumberRange(min=-90, max=90)])
+    longitude = FloatField(_l("Longitude (optional)"), validators=[Optional(), NumberRange(min=-180, max=180)])
+    images = MultipleFileField(_l("Images (up to 5: JPEG, PNG or WebP, 5 MB each)"))
+    image_alt = StringField(_l("Short description of the images, for people who cannot see them"),
+                            validators=[Optional(), Length(max=200)])
+    coauthors = StringField(_l("Co-authors (nicknames, separated by commas)"), validators=[Optional(), Length(max=500)])
+    group_id = SelectField(_l("On behalf of an association or collective"), coerce=_int_or_none,
+                           validators=[Optional()])
+
+    def setup(self, themes, districts, groups, locale, petitions: bool) -> None:
+        self.theme_id.choices = [(None, _l("Choose a theme"))] + [(t.id, t.label(locale)) for t in themes]
+        self.district_id.choices = [(None, _l("Whole commune"))] + [(d.id, d.name) for d in districts]
+        self.group_id.choices = [(None, _l("Myself (and my co-authors)"))] + [(g.id, g.name) for g in groups]
+        if not petitions:
+            self.kind.choices = [(ProposalKind.idea.value, _l("Idea"))]
+
+
+class EditProposalForm(ProposalForm):
+    remove_images = SelectMultipleField(_l("Images to remove"), coerce=int, validators=[Optional()],
+                                        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField(_l("Your comment"), validators=[DataRequired(), Length(max=5000)])
+    parent_id = HiddenField()
+
+
+class ReportForm(FlaskForm):
+    reason = SelectField(_l("Reason"), choices=[
+        (ReportReason.spam.value, _l("Spam or advertising")), (ReportReason.offensive.value, _l("Offensive")),
+        (ReportReason.off_topic.value, _l("Off-topic")), (ReportReason.other.value, _l("Other"))])
+    text = TextAreaField(_l("Details (required for \u201cOther\u201d)"), validators=[Optional(), Length(max=2000)])
+
+
+class ModerationForm(FlaskForm):
+    reason = StringField(_l("Reason (kept in the audit log)"), validators=[DataRequired(), Length(max=2000)])
+
+
+class InstructionForm(FlaskForm):
+    status = SelectField(_l("Status"), choices=[
+        (ProposalStatus.published.value, _l("Published")), (ProposalStatus.evaluating.value, _l("Being evaluated")),
+        (ProposalStatus.accepted.value, _l("Accepted")), (ProposalStatus.rejected.value, _l("Rejected")),
+        (ProposalStatus.withdrawn.value, _l("Withdrawn"))])
+    feasibility = TextAreaField(_l("Feasibility notes"), validators=[Optional(), Length(max=20000)])
+    estimated_cost = IntegerField(_l("Estimated cost (whole euros)"),
+                                  validators=[Optional(), NumberRange(min=0, max=2_000_000_000)])
+    answer = TextAreaField(_l("Public answer (required for a rejection)"),
+                           validators=[Optional(), Length(max=20000)])
+    duplicate_of_id = SelectField(_l("Duplicate of"), coerce=_int_or_none, validators=[Optional()])
+
+
+class SettingsForm(FlaskForm):
+    petitions_enabled = BooleanField(_l("Residents may file petitions"))
+    petition_threshold = IntegerField(_l("Signatures a petition needs"), validators=[DataRequired(), NumberRange(1)])
+    petition_days = IntegerField(_l("Days to collect signatures"), validators=[DataRequired(), NumberRange(1, 3650)])
+    petition_answer_days = IntegerField(_l("Days the commune has to answer a petition that reached the threshold"),
+                                        validators=[DataRequired(), NumberRange(1, 3650)])
+    report_threshold = IntegerField(_l("Reports that hide content until a moderator reviews it"),
+                                    validators=[DataRequired(), NumberRange(1, 1000)])
+
+
+class GroupForm(FlaskForm):
+    name = StringField(_l("Name of the association or collective"), validators=[DataRequired(), Length(max=120)])
+
+
+class MemberForm(FlaskForm):
+    nickname = StringField(_l("Nickname of the new member"), validators=[DataRequired(), Length(max=40)])
+
+
+class BlockForm(FlaskForm):
+    user_id = HiddenField(validators=[DataRequired()])
+    reason = StringField(_l("Reason (kept in the audit log)"), validators=[DataRequired(), Length(max=2000)])

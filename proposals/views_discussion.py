@@ -1,0 +1,102 @@
+"""Comments and reports on a proposal's page."""
+from __future__ import annotations
+
+from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from participation.errors import DomainError
+from participation.extensions import limiter
+from participation.forms import attach_error
+
+from . import operations as ops
+from . import operations_engagement as engagement
+from . import operations_moderation as moderation
+from .forms import CommentForm, ReportForm
+from .models import ReportReason, ReportTarget
+from .views import _action_limit, _per_user, bp
+
+
+def _back(proposal_id: int, anchor: str = "") -> str:
+    return url_for("proposals.detail", proposal_id=proposal_id) + anchor
+
+
+@bp.post("/<int:proposal_id>/comments")
+@login_required
+@limiter.limit(_action_limit, key_func=_per_user)
+def comment(proposal_id: int):
+    proposal = ops.get_proposal(g.commune, g.process, proposal_id)
+    form = CommentForm()
+    parent_raw = request.form.get("parent_id", "")
+    parent = engagement.get_comment(proposal, int(parent_raw)) if parent_raw.isdigit() else None
+    if not form.validate():
+        message = next(iter(form.body.errors), None) or _("Write something first.")
+        flash(message, "error")
+        return redirect(_back(proposal.id, "#comments"))
+    try:
+        created = engagement.add_comment(current_user, g.commune, proposal, form.body.data, parent=parent)
+    except DomainError as exc:
+        if exc.status != 400:
+            raise
+        flash(str(exc.message), "error")
+        return redirect(_back(proposal.id, "#comments"))
+    flash(_("Your comment is published."), "success")
+    return redirect(_back(proposal.id, f"#comment-{created.id}"))
+
+
+@bp.route("/<int:proposal_id>/comments/<int:comment_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_comment(proposal_id: int, comment_id: int):
+    proposal = ops.get_proposal(g.commune, g.process, proposal_id)
+    item = engagement.get_comment(proposal, comment_id)
+    form = CommentForm(data={"body": item.body} if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            engagement.edit_comment(current_user, g.commune, item, form.body.data)
+        except DomainError as exc:
+            if exc.status != 400:
+                raise
+            attach_error(form, exc)
+        else:
+            flash(_("Your comment is updated."), "success")
+            return redirect(_back(proposal.id, f"#comment-{item.id}"))
+    elif request.method == "GET" and item.author_id != current_user.id:
+        flash(_("Only its author can change a comment."), "error")
+        return redirect(_back(proposal.id, f"#comment-{item.id}"))
+    return render_template("proposals/comment_form.html", form=form, proposal=proposal, comment=item), \
+        400 if form.errors or form.form_errors else 200
+
+
+@bp.post("/<int:proposal_id>/comments/<int:comment_id>/delete")
+@login_required
+def delete_comment(proposal_id: int, comment_id: int):
+    proposal = ops.get_proposal(g.commune, g.process, proposal_id)
+    item = engagement.get_comment(proposal, comment_id)
+    engagement.delete_comment(current_user, g.commune, item)
+    flash(_("Your comment is deleted."), "success")
+    return redirect(_back(proposal.id, f"#comment-{item.id}"))
+
+
+@bp.route("/<int:proposal_id>/report", methods=["GET", "POST"])
+@bp.route("/<int:proposal_id>/comments/<int:comment_id>/report", methods=["GET", "POST"])
+@login_required
+@limiter.limit(_action_limit, key_func=_per_user, methods=["POST"])
+def report(proposal_id: int, comment_id: int | None = None):
+    proposal = ops.get_proposal(g.commune, g.process, proposal_id)
+    item = engagement.get_comment(proposal, comment_id) if comment_id else None
+    form = ReportForm()
+    if form.validate_on_submit():
+        try:
+            moderation.report(current_user, g.commune,
+                              ReportTarget.comment if item else ReportTarget.proposal,
+                              item.id if item else proposal.id, reason=ReportReason(form.reason.data),
+                              text=form.text.data or "")
+        except DomainError as exc:
+            if exc.status not in (400, 409):
+                raise
+            attach_error(form, exc)
+        else:
+            flash(_("Thank you: moderators will review your report."), "success")
+            return redirect(_back(proposal.id, f"#comment-{item.id}" if item else ""))
+    return render_template("proposals/report.html", form=form, proposal=proposal, comment=item), \
+        400 if form.errors or form.form_errors else 200
