@@ -1,7 +1,7 @@
 """Ballot submission benchmark: gunicorn (2 workers) + PostgreSQL, loopback only. Prints figures (not a test).
 
-    .venv/bin/python benchmarks/ballots.py                       # 60 s, 2 000 voters, 2 client processes
-    .venv/bin/python benchmarks/ballots.py --duration 20 --concurrency 16
+    .venv/bin/python benchmarks/ballots.py                       # 60 s, 2 000 voters, gthread x 6 threads
+    .venv/bin/python benchmarks/ballots.py --duration 20 --threads 4 --concurrency 8
 
 What it does:
 1. creates a fresh PostgreSQL database (dropped at the end unless --keep), its tables, one commune, a
@@ -9,14 +9,16 @@ What it does:
 2. gives each voter a signed session cookie, exactly what logging in would set (password hashing
    is deliberately not part of the measure), then one GET of the ballot's JSON API per voter returns
    the CSRF token (sent back in the X-CSRFToken header, as the browser-side script would);
-3. starts `gunicorn -w 2 wsgi:app` on 127.0.0.1 (ballots can change: each submission supersedes the
-   voter's previous ballot, the heavier path), with the normal per-account rate limit raised so it
-   does not refuse the synthetic load, and jobs inline (no Redis: ballots have no jobs);
-4. fires POST /<commune>/processes/<p>/vote/<budget>/api from a few client processes (asyncio, a
-   bounded number of connections each) for --duration seconds, each request a random valid ballot
-   of the next voter in turn;
-5. prints accepted ballots per second, p50/p99/max latency, the status codes, and accepted vs stored
-   counts read back from the database (every accepted ballot stored, one current ballot per voter).
+3. starts `gunicorn -w 2 -k gthread --threads T wsgi:app` on 127.0.0.1 (ballots can change: each
+   submission supersedes the voter's previous ballot, the heavier path), with the per-account rate
+   limit raised (all clients are 127.0.0.1; limits are still counted), and jobs inline (no Redis);
+4. fires POST /<commune>/processes/<p>/vote/<budget>/api from one asyncio client process (--clients)
+   over --concurrency keep-alive connections for --duration seconds, each request a random valid
+   ballot of the next voter in turn;
+5. prints accepted ballots per second, p50/p95/p99/max latency, the status codes, accepted vs stored
+   counts read back from the database (every accepted ballot stored, one current ballot per voter,
+   every replaced ballot linked to its successor), and the CPU time per ballot of the gunicorn
+   workers, the PostgreSQL backends and the load generator (where the time goes).
 """
 from __future__ import annotations
 
@@ -29,7 +31,6 @@ import random
 import secrets
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -112,39 +113,62 @@ def random_ballot(rng: random.Random, projects: list[tuple[int, int]], amount: i
     return chosen or [projects[0][0]]
 
 
-async def _request(port: int, method: str, path: str, headers: dict, body: bytes = b"") -> tuple[int, dict, bytes]:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    head = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", "Connection: close", f"Content-Length: {len(body)}"]
-    head += [f"{k}: {v}" for k, v in headers.items()]
-    writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
-    await writer.drain()
-    data = await reader.read()
-    writer.close()
-    status = int(data[9:12])
-    raw_head, _sep, payload = data.partition(b"\r\n\r\n")
-    response_headers = {}
-    for line in raw_head.split(b"\r\n")[1:]:
-        key, _c, value = line.decode("latin-1").partition(":")
-        response_headers.setdefault(key.strip().lower(), []).append(value.strip())
-    return status, response_headers, payload
+class Connection:
+    """One persistent HTTP/1.1 connection (keep-alive, as a browser would use), reopened when the server closes it."""
+
+    def __init__(self, port: int):
+        self.port, self.reader, self.writer = port, None, None
+
+    async def request(self, method: str, path: str, headers: dict, body: bytes = b"") -> tuple[int, dict, bytes]:
+        for attempt in (0, 1):
+            if self.writer is None:
+                self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+            head = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", f"Content-Length: {len(body)}"]
+            head += [f"{k}: {v}" for k, v in headers.items()]
+            try:
+                self.writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
+                raw_head = await self.reader.readuntil(b"\r\n\r\n")
+            except (OSError, asyncio.IncompleteReadError):
+                self.close()
+                if attempt:
+                    raise
+                continue  # the server closed an idle keep-alive connection: the request was not read
+            response_headers: dict[str, list[str]] = {}
+            for line in raw_head[:-4].split(b"\r\n")[1:]:
+                key, _c, value = line.decode("latin-1").partition(":")
+                response_headers.setdefault(key.strip().lower(), []).append(value.strip())
+            payload = await self.reader.readexactly(int(response_headers.get("content-length", ["0"])[0]))
+            if "close" in response_headers.get("connection", [""])[0].lower():
+                self.close()
+            return int(raw_head[9:12]), response_headers, payload
+        raise OSError("unreachable")
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
 
 
 async def _prepare(port: int, path: str, cookies: list[str], concurrency: int) -> list[tuple[str, str]]:
     """One GET per voter: the CSRF token, and the session cookie that now carries its secret half."""
-    sem = asyncio.Semaphore(concurrency)
     out: list[tuple[str, str] | None] = [None] * len(cookies)
+    todo = iter(range(len(cookies)))
 
-    async def one(i: int, cookie: str):
-        async with sem:
-            status, headers, payload = await _request(port, "GET", path, {"Cookie": f"session={cookie}",
-                                                                         "Accept": "application/json"})
+    async def worker():
+        connection = Connection(port)
+        for i in todo:
+            status, headers, payload = await connection.request("GET", path, {"Cookie": f"session={cookies[i]}",
+                                                                              "Accept": "application/json"})
             if status != 200:
                 raise RuntimeError(f"GET {path}: {status} {payload[:200]!r}")
+            cookie = cookies[i]
             for value in headers.get("set-cookie", []):
                 if value.startswith("session="):
                     cookie = value.split(";", 1)[0][len("session="):]
             out[i] = (cookie, json.loads(payload)["csrf_token"])
-    await asyncio.gather(*(one(i, c) for i, c in enumerate(cookies)))
+        connection.close()
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
     return out  # type: ignore[return-value]
 
 
@@ -157,25 +181,52 @@ async def _load(port: int, path: str, voters: list[tuple[str, str]], projects, c
     turn = iter(range(10 ** 12))
 
     async def worker():
+        connection = Connection(port)
         while time.perf_counter() < deadline:
             cookie, token = voters[next(turn) % len(voters)]
             body = json.dumps({"projects": random_ballot(rng, projects)}).encode()
             started = time.perf_counter()
             try:
-                status, _h, _p = await _request(port, "POST", path, {
+                status, _h, _p = await connection.request("POST", path, {
                     "Cookie": f"session={cookie}", "X-CSRFToken": token, "Content-Type": "application/json",
                     "Accept": "application/json"}, body)
-            except OSError:
+            except (OSError, asyncio.IncompleteReadError):
                 status = 0
+                connection.close()
             latencies.append(time.perf_counter() - started)
             statuses[status] = statuses.get(status, 0) + 1
+        connection.close()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     return {"latencies": latencies, "statuses": statuses}
 
 
 def client_process(args: tuple) -> dict:
     port, path, voters, projects, concurrency, duration, seed_value = args
-    return asyncio.run(_load(port, path, voters, projects, concurrency, duration, seed_value))
+    cpu = time.process_time()
+    result = asyncio.run(_load(port, path, voters, projects, concurrency, duration, seed_value))
+    result["cpu"] = time.process_time() - cpu
+    return result
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes (Linux /proc), to tell where the time goes."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def server_pids(gunicorn_pid: int, db_url: str, db_name: str) -> tuple[list[int], list[int]]:
+    import psycopg
+    workers = [int(p) for p in Path(f"/proc/{gunicorn_pid}/task/{gunicorn_pid}/children").read_text().split()]
+    with psycopg.connect(db_url) as conn:
+        backends = [r[0] for r in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s "
+                                               "AND pid <> pg_backend_pid()", (db_name,))]
+    return workers, backends
 
 
 def wait_for(port: int, timeout: float = 30) -> None:
@@ -194,10 +245,13 @@ def main() -> None:
     parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432"))
     parser.add_argument("--voters", type=int, default=2000)
     parser.add_argument("--duration", type=float, default=60)
-    parser.add_argument("--clients", type=int, default=2, help="client processes")
-    parser.add_argument("--concurrency", type=int, default=8, help="open connections per client process")
+    parser.add_argument("--clients", type=int, default=1, help="client processes")
+    parser.add_argument("--concurrency", type=int, default=12, help="open keep-alive connections per client process")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument("--worker-class", default="sync")
+    parser.add_argument("--worker-class", default="gthread")
+    parser.add_argument("--threads", type=int, default=6, help="threads per worker (gthread)")
+    parser.add_argument("--redis", default="", help="rate-limit storage on this Redis (as in production); "
+                                                    "default: in-process memory")
     parser.add_argument("--keep", action="store_true", help="keep the database")
     args = parser.parse_args()
 
@@ -213,23 +267,36 @@ def main() -> None:
     try:
         data = seed(db_url, args.voters)
         port = free_port()
+        # All the synthetic voters come from 127.0.0.1: the per-account limit (30/min by default) is raised,
+        # not switched off; limits are still counted on every submission.
         env = dict(os.environ, DATABASE_URL=db_url, SECRET_KEY=secret, INSTANCE_PATH=instance,
-                   BALLOT_RATE_LIMIT="1000000 per minute", RATELIMIT_STORAGE_URI="memory://")
+                   BALLOT_RATE_LIMIT="1000000 per minute", RATELIMIT_STORAGE_URI=args.redis or "memory://")
         env.pop("REDIS_URL", None)
+        server = f"gunicorn -w {args.workers} -k {args.worker_class}" + (
+            f" --threads {args.threads}" if args.worker_class == "gthread" else "")
         gunicorn = subprocess.Popen(
             [str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", str(args.workers), "-k", args.worker_class,
-             "-b", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
+             "--threads", str(args.threads), "--keep-alive", "30", "-b", f"127.0.0.1:{port}",
+             "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
         wait_for(port)
         voters = asyncio.run(_prepare(port, data["path"], data["cookies"], 16))
-        print(f"{len(voters)} voters ready; {args.clients} client processes x {args.concurrency} connections, "
-              f"{args.duration:.0f} s against gunicorn -w {args.workers} -k {args.worker_class} on port {port}")
+        print(f"{len(voters)} voters ready; {server}; {args.clients} client process(es) x {args.concurrency} "
+              f"keep-alive connections; {args.duration:.0f} s; rate limits counted in "
+              f"{'Redis' if args.redis else 'memory'}")
         chunks = [voters[i::args.clients] for i in range(args.clients)]
         jobs = [(port, data["path"], chunk, data["projects"], args.concurrency, args.duration, i)
                 for i, chunk in enumerate(chunks)]
+        workers, backends = server_pids(gunicorn.pid, db_url, name)
+        cpu_before = {pid: cpu_seconds([pid]) for pid in workers + backends}
         started = time.perf_counter()
         with multiprocessing.get_context("spawn").Pool(args.clients) as pool:
             results = pool.map(client_process, jobs)
         elapsed = time.perf_counter() - started
+        _workers, backends_after = server_pids(gunicorn.pid, db_url, name)
+        # Backends opened during the run (the pool grows under load) count from zero.
+        cpu_web = sum(cpu_seconds([pid]) - cpu_before.get(pid, 0) for pid in workers)
+        cpu_db = sum(cpu_seconds([pid]) - cpu_before.get(pid, 0) for pid in backends_after)
+        cpu_client = sum(r["cpu"] for r in results)
         latencies = sorted(x for r in results for x in r["latencies"])
         statuses: dict[int, int] = {}
         for r in results:
@@ -243,16 +310,30 @@ def main() -> None:
             voters_with = conn.execute("SELECT count(DISTINCT voter_id) FROM ballots").fetchone()[0]
             doubles = conn.execute("SELECT count(*) FROM (SELECT voter_id FROM ballots WHERE is_current "
                                    "GROUP BY voter_id, budget_id HAVING count(*) > 1) d").fetchone()[0]
+            # Every replaced ballot points to a later ballot of the same voter; every ballot has choices.
+            broken = conn.execute("SELECT count(*) FROM ballots b WHERE NOT b.is_current AND NOT EXISTS (SELECT 1 "
+                                  "FROM ballots n WHERE n.id = b.superseded_by_id AND n.voter_id = b.voter_id "
+                                  "AND n.id > b.id)").fetchone()[0]
+            empty = conn.execute("SELECT count(*) FROM ballots b WHERE NOT EXISTS (SELECT 1 FROM ballot_choices c "
+                                 "WHERE c.ballot_id = b.id)").fetchone()[0]
 
         def pct(p: float) -> float:
             return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000 if latencies else 0.0
-        print(f"requests: {len(latencies)} in {elapsed:.1f} s; statuses: {dict(sorted(statuses.items()))}")
-        print(f"accepted ballots/s: {accepted / args.duration:.0f}")
-        print(f"latency ms: p50 {pct(0.50):.1f}  p99 {pct(0.99):.1f}  max {latencies[-1] * 1000 if latencies else 0:.1f}"
-              f"  mean {statistics.fmean(latencies) * 1000 if latencies else 0:.1f}")
-        print(f"accepted {accepted} / stored {stored}; current ballots {current} = voters who voted {voters_with}; "
-              f"voters with two current ballots: {doubles}")
-        if accepted != stored or current != voters_with or doubles:
+        errors = {k: v for k, v in statuses.items() if k != 201}
+        print(f"requests {len(latencies)} in {elapsed:.1f} s; statuses {dict(sorted(statuses.items()))}")
+        print(f"ballots/s {accepted / args.duration:.0f} (accepted, sustained over {args.duration:.0f} s)")
+        print(f"latency ms: p50 {pct(0.50):.1f}  p95 {pct(0.95):.1f}  p99 {pct(0.99):.1f}  "
+              f"max {latencies[-1] * 1000 if latencies else 0:.1f}")
+        print(f"accepted {accepted}, stored {stored}; current ballots {current} = voters who voted {voters_with}: "
+              f"{current == voters_with}; voters with two current ballots {doubles}; broken supersede links {broken}; "
+              f"ballots without choices {empty}; errors {sum(errors.values())}"
+              f" {errors or ''}")
+        if accepted:
+            print(f"CPU ms per accepted ballot: gunicorn workers {cpu_web / accepted * 1000:.2f}, PostgreSQL backends "
+                  f"{cpu_db / accepted * 1000:.2f}, load generator {cpu_client / accepted * 1000:.2f} "
+                  f"(machine: {os.cpu_count()} cores x {elapsed:.0f} s = {(os.cpu_count() or 1) * elapsed / accepted * 1000:.2f} "
+                  f"ms available per ballot; load average now {os.getloadavg()[0]:.1f})")
+        if accepted != stored or current != voters_with or doubles or broken or empty:
             print("INTEGRITY PROBLEM")
             sys.exit(1)
     finally:

@@ -39,6 +39,11 @@ class _Client(FlaskClient):
     an empty `g`, as a real request would, so nothing cached by a previous request (locale, user,
     commune) leaks into the next."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Like a browser set to English; tests of the French default send their own header.
+        self.environ_base.setdefault("HTTP_ACCEPT_LANGUAGE", "en")
+
     def open(self, *args, **kwargs):
         for key in list(g):
             g.pop(key)
@@ -68,6 +73,14 @@ def app(_smtp_sink):
         overrides["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{_INSTANCE}/test.sqlite"
     application = create_app(overrides)
     application.test_client_class = _Client
+    plain_request_context = application.test_request_context
+
+    def english_request_context(*args, **kwargs):
+        """Request contexts built by tests read English too, unless a test says otherwise."""
+        headers = dict(kwargs.pop("headers", None) or {})
+        headers.setdefault("Accept-Language", "en")
+        return plain_request_context(*args, headers=headers, **kwargs)
+    application.test_request_context = english_request_context
     from participation.extensions import limiter
     limiter.enabled = False
     with application.app_context():
@@ -121,16 +134,30 @@ def rate_limits(app):
 
 @pytest.fixture
 def run_jobs(app):
-    """Run what the outbox holds: inline without Redis, or through Redis and a real rq worker (burst)."""
+    """Run what the outbox holds until nothing is due: inline without Redis, or through Redis with a real
+    rq worker (burst). Jobs that queue more jobs are followed; a job taken by another worker (a browser
+    test's) is waited for."""
     from participation import jobs
+    from participation.models import OutboxJob, OutboxStatus, utcnow
 
-    def run() -> None:
-        jobs.relay()
-        if app.config.get("REDIS_URL"):
-            from rq import SimpleWorker
-            q = jobs.queue()
-            jobs._worker_app = app
-            SimpleWorker([q], connection=q.connection).work(burst=True, with_scheduler=False)
+    def unsettled() -> int:
+        _db.session.remove()
+        return _db.session.scalar(_db.select(_db.func.count(OutboxJob.id)).where(
+            ((OutboxJob.status == OutboxStatus.pending) & (OutboxJob.run_after <= utcnow()))
+            | (OutboxJob.status == OutboxStatus.queued))) or 0
+
+    def run(timeout: float = 60.0) -> None:
+        deadline = time.time() + timeout
+        while True:
+            jobs.relay()
+            if app.config.get("REDIS_URL"):
+                from rq import SimpleWorker
+                q = jobs.queue()
+                jobs._worker_app = app
+                SimpleWorker([q], connection=q.connection).work(burst=True, with_scheduler=False)
+            if not unsettled() or time.time() > deadline:
+                break
+            time.sleep(0.05)
         _db.session.remove()
     return run
 
@@ -177,8 +204,8 @@ needs_redis = pytest.mark.skipif(not REDIS_URL, reason="needs Redis: set REDIS_U
 
 
 @pytest.fixture(scope="session")
-def live_server(app):
-    """The app served over HTTP on a free port (a thread), with a real rq worker when Redis is set."""
+def _live_http(app):
+    """The app served over HTTP on a free port, in a thread of the test process."""
     from werkzeug.serving import make_server
 
     port = free_port()
@@ -186,15 +213,21 @@ def live_server(app):
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    yield app.config["BASE_URL"]
+    server.shutdown()
+
+
+@pytest.fixture
+def live_server(app, _live_http):
+    """The live server, plus a real `participation worker` process for this test when Redis is set
+    (per test, so it never takes jobs that later tests run themselves)."""
     worker = None
     if REDIS_URL:
-        env = dict(os.environ, BASE_URL=app.config["BASE_URL"], MAIL_SERVER="127.0.0.1",
-                   MAIL_PORT=str(app.config["MAIL_PORT"]))
+        env = dict(os.environ, BASE_URL=_live_http, MAIL_SERVER="127.0.0.1", MAIL_PORT=str(app.config["MAIL_PORT"]))
         if not DATABASE_URL:
             env["DATABASE_URL"] = app.config["SQLALCHEMY_DATABASE_URI"]
         worker = subprocess.Popen([sys.executable, "-m", "participation.cli", "worker"], env=env, cwd=ROOT)
-    yield app.config["BASE_URL"]
-    server.shutdown()
+    yield _live_http
     if worker is not None:
         worker.terminate()  # rq's warm shutdown; a worker blocked on Redis may need the hard way
         try:

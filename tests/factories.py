@@ -14,7 +14,7 @@ _seq = itertools.count(1)
 
 
 def make_user(nickname: str | None = None, *, email: str | None = None, confirmed: bool = True,
-              platform_admin: bool = False, locale: str = "fr", commit: bool = True):
+              platform_admin: bool = False, locale: str | None = None, commit: bool = True):
     n = next(_seq)
     user = create_user(email or f"user{n}@example.org", nickname or f"User {n}", PASSWORD, confirmed=confirmed,
                        platform_admin=platform_admin, locale=locale)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from flask import current_app, g, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
@@ -203,24 +203,27 @@ def api_ballot(budget_id: int):
                     "choices": {str(c.project_id): c.points for c in current.choices}} if current else None})
 
 
-@bp.post("/<int:budget_id>/api")
+# The ballot submission is the vote's hot path: its blueprint has no commune or process loader (three
+# ORM queries); the cast checks the URL's commune and process in its own first statements instead.
+api_bp = Blueprint("votes_api", __name__, url_prefix="/<commune>/processes/<process>/vote")
+
+
+@api_bp.post("/<int:budget_id>/api")
 @login_required
 @limiter.limit(_ballot_limit, key_func=_ballot_key)
-def api_cast(budget_id: int):
+def api_cast(commune: str, process: str, budget_id: int):
     """Cast a ballot: {"projects": [ids]} or {"points": {"id": n}}. 201 with the receipt code."""
     data = request.get_json(silent=True) or {}
     try:
-        budget = get_budget(g.process, budget_id)
         if isinstance(data.get("points"), dict):
             choices = {int(k): int(v) for k, v in data["points"].items()}
         else:
             choices = {int(pid): 1 for pid in data.get("projects") or []}
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, AttributeError):
         return jsonify({"error": _("Send {\"projects\": [ids]} or {\"points\": {id: points}}.")}), 400
-    except DomainError as exc:
-        return _api_error(exc)
     try:
-        ballot, code = ops.cast_online_ballot(current_user, g.process, budget, choices)
+        ballot, code = ops.cast_online_ballot(current_user, None, budget_id, choices,
+                                              commune_slug=commune, process_slug=process)
     except DomainError as exc:
         return _api_error(exc)
     return jsonify({"receipt": code, "ballot": ballot.id, "cast_at": ballot.cast_at.isoformat() + "Z"}), 201
@@ -229,4 +232,4 @@ def api_cast(budget_id: int):
 # Staff pages, the process page section and the demo data register themselves on import.
 from .views_staff import assets_bp, staff_bp  # noqa: E402
 
-blueprints = [bp, staff_bp, assets_bp]
+blueprints = [bp, api_bp, staff_bp, assets_bp]

@@ -140,7 +140,7 @@ def update_account(user: User, *, nickname: str, locale: str, email_preference: 
 
 
 def create_user(email: str, nickname: str, password: str, *, confirmed: bool = True,
-                platform_admin: bool = False, locale: str = "fr") -> User:
+                platform_admin: bool = False, locale: str | None = "fr") -> User:
     """For the command line and the demo: no e-mail round trip."""
     user = User(email=normalise_email(email), nickname=nickname, password_hash=generate_password_hash(password),
                 locale=locale, confirmed_at=utcnow() if confirmed else None, is_platform_admin=platform_admin)

@@ -33,7 +33,7 @@ def test_healthz_reports_queue_down(app, client):
 
 def test_french_by_default_and_switchable(client):
     make_commune("ville")
-    html = client.get("/").get_data(as_text=True)
+    html = client.get("/", headers={"Accept-Language": ""}).get_data(as_text=True)
     assert '<html lang="fr" dir="ltr">' in html and "Se connecter" in html and "Toutes les communes" in html
     client.post("/lang", data={"lang": "de", "next": "/"})
     html = client.get("/").get_data(as_text=True)
@@ -46,6 +46,7 @@ def test_browser_language_is_honoured_among_the_commune_languages(client):
     make_commune("ville", languages=("fr", "de"))
     assert '<html lang="de"' in client.get("/ville/", headers={"Accept-Language": "de-DE,de;q=0.9"}).get_data(as_text=True)
     assert '<html lang="fr"' in client.get("/ville/", headers={"Accept-Language": "en-GB"}).get_data(as_text=True)
+    assert '<html lang="fr"' in client.get("/ville/", headers={"Accept-Language": ""}).get_data(as_text=True)
 
 
 def test_translated_titles_fall_back_to_the_commune_language(client):
