@@ -45,14 +45,18 @@ def create_app(overrides: dict | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     from .accounts.views import bp as accounts_bp
     from .admin_views import bp as admin_bp
+    from .notifications.views import bp as notifications_bp
     from .views import commune_bp, platform_bp
 
-    for bp in (platform_bp, accounts_bp, commune_bp, admin_bp):
+    for bp in (platform_bp, accounts_bp, commune_bp, admin_bp, notifications_bp):
         app.register_blueprint(bp)
     for package in ("proposals", "budgets", "votes"):
         module = __import__(f"{package}.views", fromlist=["bp"])
         for bp in getattr(module, "blueprints", [module.bp]):
             app.register_blueprint(bp)
+    from votes.results_views import blueprints as results_blueprints  # results and Pabulib interop (issue 6)
+    for bp in results_blueprints:
+        app.register_blueprint(bp)
 
 
 def _register_hooks(app: Flask) -> None:
@@ -90,6 +94,7 @@ def _register_hooks(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
+        db.session.rollback()  # a refused action changes nothing, even half-way
         return _error_page(exc.status, exc.message)
 
     @app.errorhandler(CSRFError)

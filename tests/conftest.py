@@ -223,7 +223,8 @@ def live_server(app, _live_http):
     (per test, so it never takes jobs that later tests run themselves)."""
     worker = None
     if REDIS_URL:
-        env = dict(os.environ, BASE_URL=_live_http, MAIL_SERVER="127.0.0.1", MAIL_PORT=str(app.config["MAIL_PORT"]))
+        env = dict(os.environ, BASE_URL=_live_http, MAIL_SERVER="127.0.0.1", MAIL_PORT=str(app.config["MAIL_PORT"]),
+                   PERIODIC_TASKS="0")  # ticks and digests are tested on their own
         if not DATABASE_URL:
             env["DATABASE_URL"] = app.config["SQLALCHEMY_DATABASE_URI"]
         worker = subprocess.Popen([sys.executable, "-m", "participation.cli", "worker"], env=env, cwd=ROOT)

@@ -6,8 +6,10 @@ from sqlalchemy import select
 
 from budgets.models import Budget, BudgetScope
 from participation.errors import Conflict, DomainError
+from participation.events import publish
 from participation.extensions import db
-from participation.models import Action, Commune, Process, Role, User
+from participation.jobs import commit
+from participation.models import Action, Commune, Process, Role, User, utcnow
 from participation.operations import audit
 from participation.permissions import require_role, require_same_commune
 
@@ -36,8 +38,22 @@ def cast_paper_ballot(operator: User, commune: Commune, budget: Budget, choices:
         Ballot.voter_id == voter.id, Ballot.budget_id == budget.id, Ballot.is_current.is_(True)))
     if earlier is not None:  # also checked under the voter lock in cast_ballot; this gives the message early
         message = already_voted_message(earlier, you=False)
+        user_id, channel, cast_at = voter.user_id, earlier.channel.value, earlier.cast_at
         db.session.rollback()
+        if user_id is not None:
+            _tell_the_voter(user_id, commune, budget, channel, cast_at)
         raise Conflict(message)
     db.session.flush()
     audit(commune, operator, "ballot.paper", "budget", budget.id)
     return cast_ballot(voter.id, budget, choices, channel=Channel.paper, operator_id=operator.id, you=False)
+
+
+def _tell_the_voter(user_id: int, commune: Commune, budget: Budget, channel: str, cast_at) -> None:
+    """Someone tried to vote on paper in the name of a person who already voted: tell that person
+    (in a transaction of its own: the refused ballot itself stores nothing)."""
+    attempt = utcnow()
+    key = f"{user_id}:{budget.id}:{attempt.isoformat()}"
+    publish("ballot.paper_refused", dedupe_key=f"ballot.paper_refused:{key}", user_id=user_id,
+            budget=budget.name, channel=channel, time=attempt.isoformat(), commune_id=commune.id,
+            ballot_key=key)
+    commit()

@@ -64,7 +64,8 @@ def test_census_keeps_only_hashes_and_verifies(app, setup):
                                   address="1 place Nord")
 
 
-def test_census_voter_online_then_paper_is_refused(app, setup):
+def test_census_voter_online_then_paper_is_refused(app, setup, run_jobs):
+    from participation.notifications.models import Notification
     commune, process, admin, reviewer, budget = setup
     make_settings(process, online_verification=Verification.census)
     with app.test_request_context():
@@ -77,6 +78,11 @@ def test_census_voter_online_then_paper_is_refused(app, setup):
         with pytest.raises(Conflict, match="already voted in this budget online on"):
             cast_paper_ballot(reviewer, commune, budget, {project: 1}, name="Anne MARTIN", year_of_birth=1980,
                               address="3 rue de l'Eglise")
+        user_id = user.id
+    # The person who voted online is told that a paper ballot in their name was refused.
+    run_jobs()
+    [notice] = db.session.scalars(select(Notification).where(Notification.user_id == user_id)).all()
+    assert notice.kind == "ballot.paper_refused" and notice.params["channel"] == "online"
 
 
 def test_vote_codes_single_use_across_channels(app, setup):
