@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 21:29:33.174726
+Create Date: 2026-11-22 22:42:55.006632
 
 """
 from alembic import op
@@ -74,13 +74,29 @@ def upgrade():
     sa.Column('target_type', sa.String(length=40), nullable=False),
     sa.Column('target_id', sa.Integer(), nullable=True),
     sa.Column('reason', sa.Text(), nullable=False),
-    sa.Column('created_at', sa.DateTime(), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('created_at', sa.DateTime(), server_default=sa.text('now()'), nullable=False),
     sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_audit_entries_actor_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['commune_id'], ['communes.id'], name=op.f('fk_audit_entries_commune_id_communes'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_entries'))
     )
     with op.batch_alter_table('audit_entries', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_audit_entries_commune_id'), ['commune_id'], unique=False)
+
+    op.create_table('commune_blocks',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('commune_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['commune_id'], ['communes.id'], name=op.f('fk_commune_blocks_commune_id_communes'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_commune_blocks_created_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_commune_blocks_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_commune_blocks')),
+    sa.UniqueConstraint('commune_id', 'user_id', name=op.f('uq_commune_blocks_commune_id_user_id'))
+    )
+    with op.batch_alter_table('commune_blocks', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_commune_blocks_commune_id'), ['commune_id'], unique=False)
 
     op.create_table('districts',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -93,6 +109,36 @@ def upgrade():
     with op.batch_alter_table('districts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_districts_commune_id'), ['commune_id'], unique=False)
 
+    op.create_table('notification_digests',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.Column('sent_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_notification_digests_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notification_digests')),
+    sa.UniqueConstraint('user_id', 'day', name=op.f('uq_notification_digests_user_id_day'))
+    )
+    op.create_table('notifications',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('commune_id', sa.Integer(), nullable=True),
+    sa.Column('kind', sa.String(length=60), nullable=False),
+    sa.Column('params', sa.JSON(), nullable=False),
+    sa.Column('url', sa.String(length=500), nullable=False),
+    sa.Column('dedupe_key', sa.String(length=200), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('read_at', sa.DateTime(), nullable=True),
+    sa.Column('emailed_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['commune_id'], ['communes.id'], name=op.f('fk_notifications_commune_id_communes'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_notifications_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notifications')),
+    sa.UniqueConstraint('user_id', 'dedupe_key', name=op.f('uq_notifications_user_id_dedupe_key'))
+    )
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.create_index('ix_notifications_user_created', ['user_id', 'created_at'], unique=False)
+        batch_op.create_index('ix_notifications_user_unread', ['user_id', 'read_at'], unique=False)
+
     op.create_table('processes',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('commune_id', sa.Integer(), nullable=False),
@@ -103,13 +149,107 @@ def upgrade():
     sa.Column('published', sa.Boolean(), nullable=False),
     sa.Column('active_phase_override_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['active_phase_override_id'], ['phases.id'], name=op.f('fk_processes_active_phase_override_id_phases'), ondelete='SET NULL', use_alter=True),
     sa.ForeignKeyConstraint(['commune_id'], ['communes.id'], name=op.f('fk_processes_commune_id_communes'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_processes')),
     sa.UniqueConstraint('commune_id', 'slug', name=op.f('uq_processes_commune_id_slug'))
     )
     with op.batch_alter_table('processes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_processes_commune_id'), ['commune_id'], unique=False)
+
+    op.create_table('reports',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('commune_id', sa.Integer(), nullable=False),
+    sa.Column('target_type', sa.Enum('proposal', 'comment', name='reporttarget', native_enum=False, length=16), nullable=False),
+    sa.Column('target_id', sa.Integer(), nullable=False),
+    sa.Column('reporter_id', sa.Integer(), nullable=True),
+    sa.Column('reason', sa.Enum('spam', 'offensive', 'off_topic', 'other', name='reportreason', native_enum=False, length=16), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('resolved_at', sa.DateTime(), nullable=True),
+    sa.Column('resolved_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['commune_id'], ['communes.id'], name=op.f('fk_reports_commune_id_communes'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['reporter_id'], ['users.id'], name=op.f('fk_reports_reporter_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['resolved_by_id'], ['users.id'], name=op.f('fk_reports_resolved_by_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_reports')),
+    sa.UniqueConstraint('target_type', 'target_id', 'reporter_id', name=op.f('uq_reports_target_type_target_id_reporter_id'))
+    )
+    with op.batch_alter_table('reports', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_reports_commune_id'), ['commune_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_reports_resolved_at'), ['resolved_at'], unique=False)
+
+    op.create_table('themes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('commune_id', sa.Integer(), nullable=False),
+    sa.Column('key', sa.String(length=60), nullable=False),
+    sa.Column('name', sa.JSON(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['commune_id'], ['communes.id'], name=op.f('fk_themes_commune_id_communes'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_themes')),
+    sa.UniqueConstraint('commune_id', 'key', name=op.f('uq_themes_commune_id_key'))
+    )
+    with op.batch_alter_table('themes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_themes_commune_id'), ['commune_id'], unique=False)
+
+    op.create_table('user_groups',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('commune_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['commune_id'], ['communes.id'], name=op.f('fk_user_groups_commune_id_communes'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_user_groups_created_by_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_user_groups')),
+    sa.UniqueConstraint('commune_id', 'name', name=op.f('uq_user_groups_commune_id_name'))
+    )
+    with op.batch_alter_table('user_groups', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_user_groups_commune_id'), ['commune_id'], unique=False)
+
+    op.create_table('budgets',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('commune_id', sa.Integer(), nullable=False),
+    sa.Column('process_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.JSON(), nullable=False),
+    sa.Column('description', sa.JSON(), nullable=False),
+    sa.Column('district_id', sa.Integer(), nullable=True),
+    sa.Column('amount', sa.Integer(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('rule', sa.Enum('approval', 'k_approval', 'cumulative', name='votingrule', native_enum=False, length=16), nullable=False),
+    sa.Column('min_share_percent', sa.Integer(), nullable=True),
+    sa.Column('min_projects', sa.Integer(), nullable=True),
+    sa.Column('max_projects', sa.Integer(), nullable=True),
+    sa.Column('total_points', sa.Integer(), nullable=True),
+    sa.Column('max_points_per_project', sa.Integer(), nullable=True),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.CheckConstraint("rule != 'cumulative' OR (total_points >= 1 AND max_points_per_project >= 1)", name=op.f('ck_budgets_cumulative_points')),
+    sa.CheckConstraint("rule != 'k_approval' OR max_projects IS NOT NULL", name=op.f('ck_budgets_k_approval_max')),
+    sa.CheckConstraint('amount > 0', name=op.f('ck_budgets_amount_positive')),
+    sa.CheckConstraint('max_projects IS NULL OR max_projects >= 1', name=op.f('ck_budgets_max_projects_positive')),
+    sa.CheckConstraint('min_projects IS NULL OR max_projects IS NULL OR min_projects <= max_projects', name=op.f('ck_budgets_projects_bounds_ordered')),
+    sa.CheckConstraint('min_projects IS NULL OR min_projects >= 0', name=op.f('ck_budgets_min_projects_positive')),
+    sa.CheckConstraint('min_share_percent IS NULL OR (min_share_percent >= 0 AND min_share_percent <= 100)', name=op.f('ck_budgets_min_share_range')),
+    sa.ForeignKeyConstraint(['commune_id'], ['communes.id'], name=op.f('fk_budgets_commune_id_communes'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['district_id'], ['districts.id'], name=op.f('fk_budgets_district_id_districts'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['process_id'], ['processes.id'], name=op.f('fk_budgets_process_id_processes'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_budgets'))
+    )
+    with op.batch_alter_table('budgets', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_budgets_commune_id'), ['commune_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_budgets_process_id'), ['process_id'], unique=False)
+
+    op.create_table('census_entries',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('process_id', sa.Integer(), nullable=False),
+    sa.Column('key_hash', sa.String(length=64), nullable=False),
+    sa.Column('district_id', sa.Integer(), nullable=True),
+    sa.Column('imported_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['district_id'], ['districts.id'], name=op.f('fk_census_entries_district_id_districts'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['process_id'], ['processes.id'], name=op.f('fk_census_entries_process_id_processes'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_census_entries')),
+    sa.UniqueConstraint('process_id', 'key_hash', name=op.f('uq_census_entries_process_id_key_hash'))
+    )
+    with op.batch_alter_table('census_entries', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_census_entries_process_id'), ['process_id'], unique=False)
 
     op.create_table('memberships',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -143,11 +283,423 @@ def upgrade():
     with op.batch_alter_table('phases', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_phases_process_id'), ['process_id'], unique=False)
 
+
+    # processes <-> phases reference each other: the override FK comes once both tables exist.
+    with op.batch_alter_table('processes', schema=None) as batch_op:
+        batch_op.create_foreign_key(batch_op.f('fk_processes_active_phase_override_id_phases'), 'phases',
+                                    ['active_phase_override_id'], ['id'], ondelete='SET NULL')
+    op.create_table('proposal_settings',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('process_id', sa.Integer(), nullable=False),
+    sa.Column('petitions_enabled', sa.Boolean(), nullable=False),
+    sa.Column('petition_threshold', sa.Integer(), nullable=False),
+    sa.Column('petition_days', sa.Integer(), nullable=False),
+    sa.Column('petition_answer_days', sa.Integer(), nullable=False),
+    sa.Column('report_threshold', sa.Integer(), nullable=False),
+    sa.CheckConstraint('petition_threshold > 0', name=op.f('ck_proposal_settings_threshold_positive')),
+    sa.CheckConstraint('report_threshold > 0', name=op.f('ck_proposal_settings_report_threshold_positive')),
+    sa.ForeignKeyConstraint(['process_id'], ['processes.id'], name=op.f('fk_proposal_settings_process_id_processes'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_proposal_settings')),
+    sa.UniqueConstraint('process_id', name=op.f('uq_proposal_settings_process_id'))
+    )
+    op.create_table('proposals',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('commune_id', sa.Integer(), nullable=False),
+    sa.Column('process_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.Enum('idea', 'petition', name='proposalkind', native_enum=False, length=16), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('theme_id', sa.Integer(), nullable=True),
+    sa.Column('district_id', sa.Integer(), nullable=True),
+    sa.Column('address', sa.String(length=255), nullable=False),
+    sa.Column('latitude', sa.Float(), nullable=True),
+    sa.Column('longitude', sa.Float(), nullable=True),
+    sa.Column('status', sa.Enum('published', 'evaluating', 'accepted', 'rejected', 'withdrawn', name='proposalstatus', native_enum=False, length=16), nullable=False),
+    sa.Column('hidden', sa.Boolean(), nullable=False),
+    sa.Column('report_count', sa.Integer(), nullable=False),
+    sa.Column('support_count', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('comment_count', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('group_id', sa.Integer(), nullable=True),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('estimated_cost', sa.Integer(), nullable=True),
+    sa.Column('feasibility', sa.Text(), nullable=False),
+    sa.Column('answer', sa.Text(), nullable=False),
+    sa.Column('answered_at', sa.DateTime(), nullable=True),
+    sa.Column('duplicate_of_id', sa.Integer(), nullable=True),
+    sa.Column('signature_threshold', sa.Integer(), nullable=True),
+    sa.Column('signature_deadline', sa.DateTime(), nullable=True),
+    sa.Column('threshold_reached_at', sa.DateTime(), nullable=True),
+    sa.Column('answer_due_at', sa.DateTime(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=True),
+    sa.CheckConstraint('estimated_cost IS NULL OR estimated_cost >= 0', name=op.f('ck_proposals_cost_positive')),
+    sa.CheckConstraint('latitude IS NULL OR (latitude >= -90 AND latitude <= 90)', name=op.f('ck_proposals_latitude_range')),
+    sa.CheckConstraint('longitude IS NULL OR (longitude >= -180 AND longitude <= 180)', name=op.f('ck_proposals_longitude_range')),
+    sa.CheckConstraint('support_count >= 0', name=op.f('ck_proposals_support_count_positive')),
+    sa.ForeignKeyConstraint(['commune_id'], ['communes.id'], name=op.f('fk_proposals_commune_id_communes'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_proposals_created_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['district_id'], ['districts.id'], name=op.f('fk_proposals_district_id_districts'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['duplicate_of_id'], ['proposals.id'], name=op.f('fk_proposals_duplicate_of_id_proposals'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['group_id'], ['user_groups.id'], name=op.f('fk_proposals_group_id_user_groups'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['process_id'], ['processes.id'], name=op.f('fk_proposals_process_id_processes'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['theme_id'], ['themes.id'], name=op.f('fk_proposals_theme_id_themes'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_proposals'))
+    )
+    with op.batch_alter_table('proposals', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_proposals_commune_id'), ['commune_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_proposals_district_id'), ['district_id'], unique=False)
+        batch_op.create_index('ix_proposals_process_created', ['process_id', 'created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_proposals_process_id'), ['process_id'], unique=False)
+        batch_op.create_index('ix_proposals_process_supports', ['process_id', 'support_count'], unique=False)
+        batch_op.create_index(batch_op.f('ix_proposals_status'), ['status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_proposals_theme_id'), ['theme_id'], unique=False)
+
+    op.create_table('user_group_members',
+    sa.Column('group_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['group_id'], ['user_groups.id'], name=op.f('fk_user_group_members_group_id_user_groups'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_user_group_members_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('group_id', 'user_id', name=op.f('pk_user_group_members'))
+    )
+    op.create_table('vote_codes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('process_id', sa.Integer(), nullable=False),
+    sa.Column('code_hash', sa.String(length=64), nullable=False),
+    sa.Column('district_id', sa.Integer(), nullable=True),
+    sa.Column('batch', sa.Integer(), nullable=False),
+    sa.Column('used_at', sa.DateTime(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['district_id'], ['districts.id'], name=op.f('fk_vote_codes_district_id_districts'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['process_id'], ['processes.id'], name=op.f('fk_vote_codes_process_id_processes'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_vote_codes')),
+    sa.UniqueConstraint('code_hash', name=op.f('uq_vote_codes_code_hash'))
+    )
+    with op.batch_alter_table('vote_codes', schema=None) as batch_op:
+        batch_op.create_index('ix_vote_codes_process_batch', ['process_id', 'batch'], unique=False)
+        batch_op.create_index(batch_op.f('ix_vote_codes_process_id'), ['process_id'], unique=False)
+
+    op.create_table('vote_settings',
+    sa.Column('process_id', sa.Integer(), nullable=False),
+    sa.Column('scope', sa.Enum('all', 'city_plus_chosen_district', 'city_plus_residence_district', name='budgetscope', native_enum=False, length=32), nullable=False),
+    sa.Column('audience', sa.Enum('residents', 'residents_and_users', name='audience', native_enum=False, length=32), nullable=False),
+    sa.Column('min_age', sa.Integer(), nullable=True),
+    sa.Column('online_verification', sa.Enum('declaration', 'census', 'code', 'stand', name='verification', native_enum=False, length=16), nullable=False),
+    sa.Column('ballot_final', sa.Boolean(), nullable=False),
+    sa.Column('show_running_counts', sa.Boolean(), nullable=False),
+    sa.Column('salt', sa.String(length=64), nullable=False),
+    sa.CheckConstraint('min_age IS NULL OR (min_age >= 0 AND min_age <= 120)', name=op.f('ck_vote_settings_min_age_range')),
+    sa.ForeignKeyConstraint(['process_id'], ['processes.id'], name=op.f('fk_vote_settings_process_id_processes'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('process_id', name=op.f('pk_vote_settings'))
+    )
+    op.create_table('voters',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('process_id', sa.Integer(), nullable=False),
+    sa.Column('voter_key', sa.String(length=64), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('verification', sa.Enum('declaration', 'census', 'code', 'stand', name='verification', native_enum=False, length=16), nullable=False),
+    sa.Column('year_of_birth', sa.Integer(), nullable=True),
+    sa.Column('district_id', sa.Integer(), nullable=True),
+    sa.Column('registered_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.CheckConstraint('year_of_birth IS NULL OR (year_of_birth >= 1900 AND year_of_birth <= 2100)', name=op.f('ck_voters_year_of_birth_range')),
+    sa.ForeignKeyConstraint(['district_id'], ['districts.id'], name=op.f('fk_voters_district_id_districts'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['process_id'], ['processes.id'], name=op.f('fk_voters_process_id_processes'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['registered_by_id'], ['users.id'], name=op.f('fk_voters_registered_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_voters_user_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_voters')),
+    sa.UniqueConstraint('process_id', 'voter_key', name=op.f('uq_voters_process_id_voter_key'))
+    )
+    with op.batch_alter_table('voters', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_voters_process_id'), ['process_id'], unique=False)
+        batch_op.create_index('uq_voters_process_user', ['process_id', 'user_id'], unique=True, postgresql_where=sa.text('user_id IS NOT NULL'), sqlite_where=sa.text('user_id IS NOT NULL'))
+
+    op.create_table('ballots',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('voter_id', sa.Integer(), nullable=False),
+    sa.Column('budget_id', sa.Integer(), nullable=False),
+    sa.Column('is_current', sa.Boolean(), nullable=False),
+    sa.Column('superseded_by_id', sa.Integer(), nullable=True),
+    sa.Column('channel', sa.Enum('online', 'paper', name='channel', native_enum=False, length=8), nullable=False),
+    sa.Column('operator_id', sa.Integer(), nullable=True),
+    sa.Column('receipt_hash', sa.String(length=64), nullable=False),
+    sa.Column('cast_at', sa.DateTime(), nullable=False),
+    sa.CheckConstraint("channel = 'online' OR operator_id IS NOT NULL", name=op.f('ck_ballots_paper_has_operator')),
+    sa.CheckConstraint('NOT is_current OR superseded_by_id IS NULL', name=op.f('ck_ballots_current_not_superseded')),
+    sa.ForeignKeyConstraint(['budget_id'], ['budgets.id'], name=op.f('fk_ballots_budget_id_budgets'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['operator_id'], ['users.id'], name=op.f('fk_ballots_operator_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['superseded_by_id'], ['ballots.id'], name=op.f('fk_ballots_superseded_by_id_ballots'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['voter_id'], ['voters.id'], name=op.f('fk_ballots_voter_id_voters'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_ballots')),
+    sa.UniqueConstraint('receipt_hash', name=op.f('uq_ballots_receipt_hash'))
+    )
+    with op.batch_alter_table('ballots', schema=None) as batch_op:
+        batch_op.create_index('ix_ballots_budget_current', ['budget_id', 'is_current'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ballots_voter_id'), ['voter_id'], unique=False)
+        batch_op.create_index('uq_ballots_current', ['voter_id', 'budget_id'], unique=True, postgresql_where=sa.text('is_current'), sqlite_where=sa.text('is_current = 1'))
+
+    op.create_table('budget_results',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('commune_id', sa.Integer(), nullable=False),
+    sa.Column('budget_id', sa.Integer(), nullable=False),
+    sa.Column('computed_at', sa.DateTime(), nullable=False),
+    sa.Column('computed_by_id', sa.Integer(), nullable=True),
+    sa.Column('rule', sa.String(length=16), nullable=False),
+    sa.Column('completion', sa.String(length=16), nullable=False),
+    sa.Column('software_version', sa.String(length=40), nullable=False),
+    sa.Column('amount', sa.Integer(), nullable=False),
+    sa.Column('selected', sa.JSON(), nullable=False),
+    sa.Column('total_cost', sa.Integer(), nullable=False),
+    sa.Column('voters', sa.Integer(), nullable=False),
+    sa.Column('votes', sa.JSON(), nullable=False),
+    sa.Column('explanations', sa.JSON(), nullable=False),
+    sa.Column('fairness', sa.JSON(), nullable=False),
+    sa.Column('greedy', sa.JSON(), nullable=True),
+    sa.Column('details', sa.JSON(), nullable=False),
+    sa.Column('tie_breaking', sa.Text(), nullable=False),
+    sa.Column('ballot_digest', sa.String(length=64), nullable=False),
+    sa.Column('ballot_file', sa.Text(), nullable=False),
+    sa.Column('is_published', sa.Boolean(), nullable=False),
+    sa.Column('published_at', sa.DateTime(), nullable=True),
+    sa.Column('published_by_id', sa.Integer(), nullable=True),
+    sa.CheckConstraint('NOT is_published OR published_at IS NOT NULL', name=op.f('ck_budget_results_published_has_date')),
+    sa.CheckConstraint('total_cost >= 0 AND voters >= 0', name=op.f('ck_budget_results_result_counts_positive')),
+    sa.ForeignKeyConstraint(['budget_id'], ['budgets.id'], name=op.f('fk_budget_results_budget_id_budgets'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['commune_id'], ['communes.id'], name=op.f('fk_budget_results_commune_id_communes'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['computed_by_id'], ['users.id'], name=op.f('fk_budget_results_computed_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['published_by_id'], ['users.id'], name=op.f('fk_budget_results_published_by_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_budget_results'))
+    )
+    with op.batch_alter_table('budget_results', schema=None) as batch_op:
+        batch_op.create_index('ix_budget_results_budget_computed', ['budget_id', 'computed_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_budget_results_commune_id'), ['commune_id'], unique=False)
+        batch_op.create_index('uq_budget_results_published', ['budget_id'], unique=True, postgresql_where=sa.text('is_published'), sqlite_where=sa.text('is_published = 1'))
+
+    op.create_table('budget_tally_settings',
+    sa.Column('budget_id', sa.Integer(), nullable=False),
+    sa.Column('rule', sa.String(length=16), nullable=False),
+    sa.Column('completion', sa.String(length=16), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_by_id', sa.Integer(), nullable=True),
+    sa.CheckConstraint("completion IN ('none', 'add1', 'greedy', 'add1-greedy')", name=op.f('ck_budget_tally_settings_tally_completion_known')),
+    sa.CheckConstraint("rule = 'mes' OR completion = 'none'", name=op.f('ck_budget_tally_settings_completion_only_for_mes')),
+    sa.CheckConstraint("rule IN ('mes', 'greedy', 'phragmen')", name=op.f('ck_budget_tally_settings_tally_rule_known')),
+    sa.ForeignKeyConstraint(['budget_id'], ['budgets.id'], name=op.f('fk_budget_tally_settings_budget_id_budgets'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['updated_by_id'], ['users.id'], name=op.f('fk_budget_tally_settings_updated_by_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('budget_id', name=op.f('pk_budget_tally_settings'))
+    )
+    op.create_table('comments',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('proposal_id', sa.Integer(), nullable=False),
+    sa.Column('parent_id', sa.Integer(), nullable=True),
+    sa.Column('author_id', sa.Integer(), nullable=True),
+    sa.Column('depth', sa.Integer(), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('hidden', sa.Boolean(), nullable=False),
+    sa.Column('report_count', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('edited_at', sa.DateTime(), nullable=True),
+    sa.Column('deleted_at', sa.DateTime(), nullable=True),
+    sa.CheckConstraint('depth >= 1 AND depth <= 3', name=op.f('ck_comments_depth_range')),
+    sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_comments_author_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['parent_id'], ['comments.id'], name=op.f('fk_comments_parent_id_comments'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['proposal_id'], ['proposals.id'], name=op.f('fk_comments_proposal_id_proposals'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_comments'))
+    )
+    with op.batch_alter_table('comments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_comments_parent_id'), ['parent_id'], unique=False)
+        batch_op.create_index('ix_comments_proposal_created', ['proposal_id', 'created_at'], unique=False)
+
+    op.create_table('pabulib_imports',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('budget_id', sa.Integer(), nullable=False),
+    sa.Column('filename', sa.String(length=255), nullable=False),
+    sa.Column('file_digest', sa.String(length=64), nullable=False),
+    sa.Column('meta', sa.JSON(), nullable=False),
+    sa.Column('project_ids', sa.JSON(), nullable=False),
+    sa.Column('voters', sa.Integer(), nullable=False),
+    sa.Column('empty_ballots', sa.Integer(), nullable=False),
+    sa.Column('imported_at', sa.DateTime(), nullable=False),
+    sa.Column('imported_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['budget_id'], ['budgets.id'], name=op.f('fk_pabulib_imports_budget_id_budgets'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['imported_by_id'], ['users.id'], name=op.f('fk_pabulib_imports_imported_by_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_pabulib_imports')),
+    sa.UniqueConstraint('budget_id', name=op.f('uq_pabulib_imports_budget_id'))
+    )
+    op.create_table('projects',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('commune_id', sa.Integer(), nullable=False),
+    sa.Column('budget_id', sa.Integer(), nullable=False),
+    sa.Column('proposal_id', sa.Integer(), nullable=True),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('cost', sa.Integer(), nullable=False),
+    sa.Column('district_id', sa.Integer(), nullable=True),
+    sa.Column('theme_id', sa.Integer(), nullable=True),
+    sa.Column('images', sa.JSON(), nullable=False),
+    sa.Column('address', sa.String(length=255), nullable=False),
+    sa.Column('latitude', sa.Float(), nullable=True),
+    sa.Column('longitude', sa.Float(), nullable=True),
+    sa.Column('withdrawn', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.CheckConstraint('cost > 0', name=op.f('ck_projects_cost_positive')),
+    sa.CheckConstraint('latitude IS NULL OR (latitude >= -90 AND latitude <= 90)', name=op.f('ck_projects_latitude_range')),
+    sa.CheckConstraint('longitude IS NULL OR (longitude >= -180 AND longitude <= 180)', name=op.f('ck_projects_longitude_range')),
+    sa.ForeignKeyConstraint(['budget_id'], ['budgets.id'], name=op.f('fk_projects_budget_id_budgets'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['commune_id'], ['communes.id'], name=op.f('fk_projects_commune_id_communes'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['district_id'], ['districts.id'], name=op.f('fk_projects_district_id_districts'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['proposal_id'], ['proposals.id'], name=op.f('fk_projects_proposal_id_proposals'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['theme_id'], ['themes.id'], name=op.f('fk_projects_theme_id_themes'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_projects')),
+    sa.UniqueConstraint('budget_id', 'proposal_id', name=op.f('uq_projects_budget_id_proposal_id'))
+    )
+    with op.batch_alter_table('projects', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_projects_budget_id'), ['budget_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_projects_commune_id'), ['commune_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_projects_proposal_id'), ['proposal_id'], unique=False)
+
+    op.create_table('proposal_authors',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('proposal_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['proposal_id'], ['proposals.id'], name=op.f('fk_proposal_authors_proposal_id_proposals'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_proposal_authors_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_proposal_authors')),
+    sa.UniqueConstraint('proposal_id', 'user_id', name=op.f('uq_proposal_authors_proposal_id_user_id'))
+    )
+    with op.batch_alter_table('proposal_authors', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_proposal_authors_proposal_id'), ['proposal_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_proposal_authors_user_id'), ['user_id'], unique=False)
+
+    op.create_table('proposal_follows',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('proposal_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['proposal_id'], ['proposals.id'], name=op.f('fk_proposal_follows_proposal_id_proposals'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_proposal_follows_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_proposal_follows')),
+    sa.UniqueConstraint('proposal_id', 'user_id', name=op.f('uq_proposal_follows_proposal_id_user_id'))
+    )
+    with op.batch_alter_table('proposal_follows', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_proposal_follows_proposal_id'), ['proposal_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_proposal_follows_user_id'), ['user_id'], unique=False)
+
+    op.create_table('proposal_images',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('proposal_id', sa.Integer(), nullable=False),
+    sa.Column('filename', sa.String(length=80), nullable=False),
+    sa.Column('content_type', sa.String(length=40), nullable=False),
+    sa.Column('width', sa.Integer(), nullable=False),
+    sa.Column('height', sa.Integer(), nullable=False),
+    sa.Column('alt', sa.String(length=200), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['proposal_id'], ['proposals.id'], name=op.f('fk_proposal_images_proposal_id_proposals'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_proposal_images')),
+    sa.UniqueConstraint('filename', name=op.f('uq_proposal_images_filename'))
+    )
+    with op.batch_alter_table('proposal_images', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_proposal_images_proposal_id'), ['proposal_id'], unique=False)
+
+    op.create_table('supports',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('proposal_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['proposal_id'], ['proposals.id'], name=op.f('fk_supports_proposal_id_proposals'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_supports_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_supports')),
+    sa.UniqueConstraint('proposal_id', 'user_id', name=op.f('uq_supports_proposal_id_user_id'))
+    )
+    with op.batch_alter_table('supports', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_supports_proposal_id'), ['proposal_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_supports_user_id'), ['user_id'], unique=False)
+
+    op.create_table('ballot_choices',
+    sa.Column('ballot_id', sa.Integer(), nullable=False),
+    sa.Column('project_id', sa.Integer(), nullable=False),
+    sa.Column('points', sa.Integer(), nullable=False),
+    sa.CheckConstraint('points > 0', name=op.f('ck_ballot_choices_points_positive')),
+    sa.ForeignKeyConstraint(['ballot_id'], ['ballots.id'], name=op.f('fk_ballot_choices_ballot_id_ballots'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_ballot_choices_project_id_projects'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('ballot_id', 'project_id', name=op.f('pk_ballot_choices'))
+    )
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('processes', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_processes_active_phase_override_id_phases'), type_='foreignkey')
+    op.drop_table('ballot_choices')
+    with op.batch_alter_table('supports', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_supports_user_id'))
+        batch_op.drop_index(batch_op.f('ix_supports_proposal_id'))
+
+    op.drop_table('supports')
+    with op.batch_alter_table('proposal_images', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_proposal_images_proposal_id'))
+
+    op.drop_table('proposal_images')
+    with op.batch_alter_table('proposal_follows', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_proposal_follows_user_id'))
+        batch_op.drop_index(batch_op.f('ix_proposal_follows_proposal_id'))
+
+    op.drop_table('proposal_follows')
+    with op.batch_alter_table('proposal_authors', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_proposal_authors_user_id'))
+        batch_op.drop_index(batch_op.f('ix_proposal_authors_proposal_id'))
+
+    op.drop_table('proposal_authors')
+    with op.batch_alter_table('projects', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_projects_proposal_id'))
+        batch_op.drop_index(batch_op.f('ix_projects_commune_id'))
+        batch_op.drop_index(batch_op.f('ix_projects_budget_id'))
+
+    op.drop_table('projects')
+    op.drop_table('pabulib_imports')
+    with op.batch_alter_table('comments', schema=None) as batch_op:
+        batch_op.drop_index('ix_comments_proposal_created')
+        batch_op.drop_index(batch_op.f('ix_comments_parent_id'))
+
+    op.drop_table('comments')
+    op.drop_table('budget_tally_settings')
+    with op.batch_alter_table('budget_results', schema=None) as batch_op:
+        batch_op.drop_index('uq_budget_results_published', postgresql_where=sa.text('is_published'), sqlite_where=sa.text('is_published = 1'))
+        batch_op.drop_index(batch_op.f('ix_budget_results_commune_id'))
+        batch_op.drop_index('ix_budget_results_budget_computed')
+
+    op.drop_table('budget_results')
+    with op.batch_alter_table('ballots', schema=None) as batch_op:
+        batch_op.drop_index('uq_ballots_current', postgresql_where=sa.text('is_current'), sqlite_where=sa.text('is_current = 1'))
+        batch_op.drop_index(batch_op.f('ix_ballots_voter_id'))
+        batch_op.drop_index('ix_ballots_budget_current')
+
+    op.drop_table('ballots')
+    with op.batch_alter_table('voters', schema=None) as batch_op:
+        batch_op.drop_index('uq_voters_process_user', postgresql_where=sa.text('user_id IS NOT NULL'), sqlite_where=sa.text('user_id IS NOT NULL'))
+        batch_op.drop_index(batch_op.f('ix_voters_process_id'))
+
+    op.drop_table('voters')
+    op.drop_table('vote_settings')
+    with op.batch_alter_table('vote_codes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_vote_codes_process_id'))
+        batch_op.drop_index('ix_vote_codes_process_batch')
+
+    op.drop_table('vote_codes')
+    op.drop_table('user_group_members')
+    with op.batch_alter_table('proposals', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_proposals_theme_id'))
+        batch_op.drop_index(batch_op.f('ix_proposals_status'))
+        batch_op.drop_index('ix_proposals_process_supports')
+        batch_op.drop_index(batch_op.f('ix_proposals_process_id'))
+        batch_op.drop_index('ix_proposals_process_created')
+        batch_op.drop_index(batch_op.f('ix_proposals_district_id'))
+        batch_op.drop_index(batch_op.f('ix_proposals_commune_id'))
+
+    op.drop_table('proposals')
+    op.drop_table('proposal_settings')
     with op.batch_alter_table('phases', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_phases_process_id'))
 
@@ -157,14 +709,46 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_memberships_commune_id'))
 
     op.drop_table('memberships')
+    with op.batch_alter_table('census_entries', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_census_entries_process_id'))
+
+    op.drop_table('census_entries')
+    with op.batch_alter_table('budgets', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_budgets_process_id'))
+        batch_op.drop_index(batch_op.f('ix_budgets_commune_id'))
+
+    op.drop_table('budgets')
+    with op.batch_alter_table('user_groups', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_user_groups_commune_id'))
+
+    op.drop_table('user_groups')
+    with op.batch_alter_table('themes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_themes_commune_id'))
+
+    op.drop_table('themes')
+    with op.batch_alter_table('reports', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_reports_resolved_at'))
+        batch_op.drop_index(batch_op.f('ix_reports_commune_id'))
+
+    op.drop_table('reports')
     with op.batch_alter_table('processes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_processes_commune_id'))
 
     op.drop_table('processes')
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.drop_index('ix_notifications_user_unread')
+        batch_op.drop_index('ix_notifications_user_created')
+
+    op.drop_table('notifications')
+    op.drop_table('notification_digests')
     with op.batch_alter_table('districts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_districts_commune_id'))
 
     op.drop_table('districts')
+    with op.batch_alter_table('commune_blocks', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_commune_blocks_commune_id'))
+
+    op.drop_table('commune_blocks')
     with op.batch_alter_table('audit_entries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_entries_commune_id'))
 

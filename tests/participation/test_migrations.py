@@ -10,20 +10,46 @@ from sqlalchemy import create_engine
 
 from participation.extensions import db
 
-from ..conftest import ROOT
+from ..conftest import DATABASE_URL, ROOT, needs_postgres
+
+
+def _upgrade_and_compare(url: str, tmp: str) -> list:
+    env = dict(os.environ, DATABASE_URL=url, INSTANCE_PATH=tmp, REDIS_URL="")
+    done = subprocess.run([sys.executable, "-m", "participation.cli", "db", "upgrade"], cwd=ROOT, env=env,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
+    engine.dispose()
+    return diff
 
 
 def test_migrations_match_models():
     with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{tmp}/migrated.sqlite"
-        env = dict(os.environ, DATABASE_URL=url, INSTANCE_PATH=tmp, REDIS_URL="")
-        subprocess.run([sys.executable, "-m", "participation.cli", "db", "upgrade"], cwd=ROOT, env=env, check=True,
-                       capture_output=True)
-        engine = create_engine(url)
-        with engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
-        engine.dispose()
+        diff = _upgrade_and_compare(f"sqlite:///{tmp}/migrated.sqlite", tmp)
     assert diff == [], diff
+
+
+@needs_postgres
+def test_migrations_match_models_on_postgresql():
+    """On a scratch database beside the test one, so the migration runs on an empty PostgreSQL schema."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    base = make_url(DATABASE_URL.replace("postgresql+psycopg://", "postgresql://", 1))
+    scratch = f"{base.database}_migrations"
+    admin_url = base.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{scratch}"')
+        conn.execute(f'CREATE DATABASE "{scratch}"')
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            diff = _upgrade_and_compare(base.set(database=scratch).render_as_string(hide_password=False), tmp)
+        assert diff == [], diff
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
 
 
 def test_demo_seed_is_idempotent():
