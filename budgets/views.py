@@ -8,15 +8,14 @@ from sqlalchemy import func, select
 from participation.extensions import db
 from participation.hooks import process_section
 from participation.models import Action, Process
-from participation.operations import get_process
-from participation.tenancy import commune_blueprint
+from participation.tenancy import process_blueprint
 
 from . import demo  # noqa: F401 - registers the demo seeder
 from .ballot_check import _money, rule_description
 from .models import Budget
 from .operations import get_budget, get_project, list_budgets, vote_settings
 
-bp = commune_blueprint("budgets", __name__, url_prefix="/processes/<process>/budgets", template_folder="templates")
+bp = process_blueprint("budgets", __name__, url_prefix="/budgets", template_folder="templates")
 # Static files are not per commune: a plain blueprint serves them at /static/budgets/.
 assets_bp = Blueprint("budgets_assets", __name__, static_folder="static", static_url_path="/static/budgets")
 
@@ -26,17 +25,6 @@ def budget_money(value: int, currency: str = "EUR") -> str:
     """Whole currency units, in the visitor's language: 300 000 €."""
     return _money(value, currency)
 
-
-@bp.url_value_preprocessor
-def load_process(endpoint, values):
-    if values and "process" in values:
-        g.process = get_process(g.commune, values.pop("process"))
-
-
-@bp.url_defaults
-def add_process(endpoint, values):
-    if "process" not in values and getattr(g, "process", None) is not None:
-        values["process"] = g.process.slug
 
 
 def ballot_counts(process: Process) -> dict[int, int] | None:

@@ -37,3 +37,27 @@ def redirect_commune_host():
     if slug:
         return redirect(f"/{slug}/")
     return None
+
+
+def process_blueprint(name: str, import_name: str, url_prefix: str = "", **kwargs) -> Blueprint:
+    """A commune blueprint under /processes/<process>/...: also loads g.process (unpublished ones only
+    for the commune's administrators, who prepare them)."""
+    bp = commune_blueprint(name, import_name, url_prefix="/processes/<process>" + url_prefix, **kwargs)
+
+    @bp.url_value_preprocessor
+    def load_process(endpoint, values):
+        from flask_login import current_user
+
+        from .models import Role
+        from .operations import get_process
+
+        slug = (values or {}).pop("process", None)
+        include = current_user.is_authenticated and current_user.has_role(g.commune, Role.administrator)
+        g.process = get_process(g.commune, slug, include_unpublished=include)
+
+    @bp.url_defaults
+    def add_process(endpoint, values):
+        if "process" not in values and getattr(g, "process", None) is not None:
+            values["process"] = g.process.slug
+
+    return bp

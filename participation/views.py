@@ -75,8 +75,8 @@ def theme():
     return response
 
 
-@commune_bp.get("/")
-def home():
+@commune_bp.get("/", endpoint="home")
+def commune_home():
     processes = operations.list_processes(g.commune)
     return render_template("participation/commune.html", processes=processes, now=utcnow())
 

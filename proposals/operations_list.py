@@ -5,7 +5,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from sqlalchemy import BigInteger, cast, func, or_, select
-from sqlalchemy.orm import defer, noload, selectinload
+from sqlalchemy.orm import defer, raiseload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from participation.extensions import db
@@ -96,7 +96,7 @@ def list_proposals(process: Process, filters: Filters, *, page: int = 1, per_pag
     # Long texts are not shown in the list; themes and districts are a handful per commune, attached below
     # from one query each instead of a join per row.
     query = query.options(defer(Proposal.body), defer(Proposal.feasibility), defer(Proposal.answer),
-                          noload(Proposal.theme), noload(Proposal.district), noload(Proposal.group),
+                          raiseload(Proposal.theme), raiseload(Proposal.district), raiseload(Proposal.group),
                           selectinload(Proposal.authors).load_only(User.id, User.nickname),
                           selectinload(Proposal.images),
                           ).limit(per_page).offset((page - 1) * per_page)

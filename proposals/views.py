@@ -16,8 +16,7 @@ from participation.extensions import db, limiter
 from participation.forms import attach_error
 from participation.hooks import admin_link, process_section
 from participation.models import Action, Role, utcnow
-from participation.operations import get_process
-from participation.tenancy import commune_blueprint
+from participation.tenancy import process_blueprint
 
 from . import demo, images, mapview, models  # noqa: F401 - models registers the tables, demo its seeder
 from . import operations as ops
@@ -27,22 +26,9 @@ from .forms import CommentForm, EditProposalForm, ProposalForm
 from .models import ProposalImage, ProposalKind, ProposalStatus
 from .operations_instruction import petition_state
 
-bp = commune_blueprint("proposals", __name__, url_prefix="/processes/<process>/proposals",
-                       template_folder="templates")
+bp = process_blueprint("proposals", __name__, url_prefix="/proposals", template_folder="templates")
 static_bp = Blueprint("proposals_static", __name__, static_folder="static", static_url_path="/static/proposals")
 
-
-@bp.url_value_preprocessor
-def load_process(endpoint, values):
-    slug = (values or {}).pop("process", None)
-    include = current_user.is_authenticated and current_user.has_role(g.commune, Role.administrator)
-    g.process = get_process(g.commune, slug, include_unpublished=include)
-
-
-@bp.url_defaults
-def add_process(endpoint, values):
-    if "process" not in values and getattr(g, "process", None) is not None:
-        values["process"] = g.process.slug
 
 
 def _user():

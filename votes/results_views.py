@@ -9,8 +9,7 @@ from flask_login import current_user
 from participation.errors import NotFound
 from participation.hooks import process_section
 from participation.models import Process
-from participation.operations import get_process
-from participation.tenancy import commune_blueprint
+from participation.tenancy import process_blueprint
 
 from budgets.operations import get_budget
 
@@ -18,20 +17,8 @@ from . import results_demo, tasks_results  # noqa: F401 - register the demo seed
 from .operations_results import published_result, published_results, votes_csv
 from .results_explain import percent, result_view
 
-results_bp = commune_blueprint("results", __name__, url_prefix="/processes/<process>/results",
-                               template_folder="templates")
+results_bp = process_blueprint("results", __name__, url_prefix="/results", template_folder="templates")
 
-
-@results_bp.url_value_preprocessor
-def load_process(endpoint, values):
-    if values and "process" in values:
-        g.process = get_process(g.commune, values.pop("process"))
-
-
-@results_bp.url_defaults
-def add_process(endpoint, values):
-    if "process" not in values and getattr(g, "process", None) is not None:
-        values["process"] = g.process.slug
 
 
 def file_name(process: Process, budget_id: int, ext: str) -> str:

@@ -16,26 +16,14 @@ from participation.errors import DomainError
 from participation.extensions import limiter
 from participation.forms import attach_error
 from participation.models import Action, Process
-from participation.operations import get_process
-from participation.tenancy import commune_blueprint
+from participation.tenancy import process_blueprint
 
 from . import operations as ops
 from .forms import ReceiptForm, eligibility_form
 from .operations_voters import register_online_voter
 
-bp = commune_blueprint("votes", __name__, url_prefix="/processes/<process>/vote", template_folder="templates")
+bp = process_blueprint("votes", __name__, url_prefix="/vote", template_folder="templates")
 
-
-@bp.url_value_preprocessor
-def load_process(endpoint, values):
-    if values and "process" in values:
-        g.process = get_process(g.commune, values.pop("process"))
-
-
-@bp.url_defaults
-def add_process(endpoint, values):
-    if "process" not in values and getattr(g, "process", None) is not None:
-        values["process"] = g.process.slug
 
 
 def _ballot_key() -> str:
