@@ -106,6 +106,26 @@ def bench_synthetic(voters: int, projects: int, add1: bool):
         print(f"  {r.details['add1_iterations']} increments, stop: {r.details.get('add1_stop')}")
 
 
+def bench_pabutools_synthetic(voters: int, projects: int):
+    """The same kind of synthetic election for both engines, at a size pabutools finishes in minutes."""
+    try:
+        from pabutools.election import ApprovalBallot, ApprovalProfile, Cost_Sat, Instance
+        from pabutools.election import Project as PabuProject
+        from pabutools.rules import method_of_equal_shares
+    except ImportError:
+        print("pabutools not installed: comparison skipped")
+        return
+    e = synthetic(voters, projects)
+    ours = timed(f"synthetic {voters} voters: our MES", lambda: tally(e, "mes", "none"))
+    by_id = {p.id: PabuProject(p.id, p.cost) for p in e.projects.values()}
+    inst = Instance(by_id.values(), budget_limit=e.budget)
+    profile = ApprovalProfile([ApprovalBallot(by_id[i] for i in ballot) for ballot in e.ballots], instance=inst)
+    theirs = timed(f"synthetic {voters} voters: pabutools MES (Cost_Sat)",
+                   lambda: method_of_equal_shares(inst, profile, sat_class=Cost_Sat))
+    same = sorted(ours.selected) == sorted(p.name for p in theirs)
+    print(f"  same selection: {same} ({len(ours.selected)} projects)")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--voters", type=int, default=1_000_000)
@@ -114,11 +134,15 @@ def main(argv=None):
     ap.add_argument("--skip-synthetic", action="store_true")
     ap.add_argument("--synthetic-add1", action="store_true", help="also time MES + add1 on the synthetic election")
     ap.add_argument("--with-pabutools-completion", action="store_true")
+    ap.add_argument("--pabutools-voters", type=int, default=20_000,
+                    help="size of the synthetic election run by both engines (0: skip)")
     a = ap.parse_args(argv)
     if not a.skip_wieliczka:
         bench_wieliczka(a.with_pabutools_completion)
     if not a.skip_synthetic:
         bench_synthetic(a.voters, a.projects, a.synthetic_add1)
+    if a.pabutools_voters:
+        bench_pabutools_synthetic(a.pabutools_voters, a.projects)
 
 
 if __name__ == "__main__":
