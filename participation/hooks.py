@@ -12,9 +12,9 @@ PHASE_NAMES = {
     PhaseKind.information: _l("Information"),
     PhaseKind.proposals: _l("Proposals"),
     PhaseKind.instruction: _l("Instruction by city services"),
-    PhaseKind.vote: _l("Vote"),
+    PhaseKind.vote: _l("Voting"),
     PhaseKind.results: _l("Results"),
-    PhaseKind.delivery: _l("Delivery"),
+    PhaseKind.delivery: _l("Delivery of the projects"),
 }
 
 # Each callable renders a section of the process page (e.g. proposals, budgets, results).
