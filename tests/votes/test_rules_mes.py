@@ -137,7 +137,7 @@ def test_dense_and_sparse_exact_sums_agree(monkeypatch):
     # sparse path: both must give the same outcomes and explanations (approval and points)
     import random
 
-    from votes.rules import mes as mes_module
+    from votes.rules import mes_engine as mes_module
 
     rng = random.Random(11)
     orig = mes_module._Prepared.__init__

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from votes.rules import Election, ElectionError, Project, tally
-from votes.rules import mes as mes_module
+from votes.rules import mes_engine as mes_module
 
 
 def test_rules_do_not_import_flask_or_sqlalchemy():
