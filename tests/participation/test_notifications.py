@@ -227,7 +227,7 @@ def test_tick_announces_a_vote_phase_once_to_residents_and_followers(app, run_jo
     note = got[outsider]
     assert note.kind == "phase.opened" and note.url.endswith(f"/processes/{slug}/")
     with app.test_request_context(), force_locale("en"):
-        assert message_for(note).startswith(f"The \u201cVote\u201d phase of \u201cProcess {slug}\u201d is open")
+        assert message_for(note).startswith(f"The \u201cVoting\u201d phase of \u201cProcess {slug}\u201d is open")
 
     # Two days before the end: a reminder, once.
     soon = ends_at - timedelta(hours=20)
