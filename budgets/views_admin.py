@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 
 from participation.errors import DomainError, NotFound
@@ -12,21 +12,15 @@ from participation.forms import attach_error, language_values
 from participation.hooks import admin_link
 from participation.models import District, Role
 from participation.operations import get_process, list_processes
-from participation.permissions import require_role
-from participation.tenancy import commune_blueprint
+from participation.tenancy import staff_blueprint
 
 from . import operations as ops
 from .forms import VoteSettingsForm, budget_form, codes_form, project_form, CensusForm
 from .models import Audience, BudgetScope, Verification, VotingRule
 from .operations_eligibility import census_size, generate_vote_codes, import_census
 
-admin_bp = commune_blueprint("budgets_admin", __name__, url_prefix="/admin/budgets", template_folder="templates")
+admin_bp = staff_blueprint("budgets_admin", __name__, url_prefix="/admin/budgets", template_folder="templates", roles=(Role.administrator,))
 
-
-@admin_bp.before_request
-@login_required
-def administrators_only():
-    require_role(current_user, g.commune, Role.administrator)
 
 
 @admin_link

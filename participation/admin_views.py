@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 
 from . import operations
@@ -17,15 +17,10 @@ from .forms import RoleForm, attach_error, commune_form, language_values, phase_
 from .hooks import PHASE_NAMES
 from .models import Membership, Phase, PhaseKind, Role
 from .permissions import require_role
-from .tenancy import commune_blueprint
+from .tenancy import staff_blueprint
 
-bp = commune_blueprint("admin", __name__, url_prefix="/admin")
+bp = staff_blueprint("admin", __name__, url_prefix="/admin", roles=(Role.moderator, Role.reviewer,))
 
-
-@bp.before_request
-@login_required
-def staff_only():
-    require_role(current_user, g.commune, Role.moderator, Role.reviewer)
 
 
 def _tz() -> ZoneInfo:

@@ -61,3 +61,23 @@ def process_blueprint(name: str, import_name: str, url_prefix: str = "", **kwarg
             values["process"] = g.process.slug
 
     return bp
+
+
+def staff_blueprint(name: str, import_name: str, url_prefix: str, roles: tuple, **kwargs) -> Blueprint:
+    """A commune blueprint whose every page needs a login and one of `roles` in that commune (the
+    operations check again: this only keeps others out of the pages)."""
+    bp = commune_blueprint(name, import_name, url_prefix=url_prefix, **kwargs)
+
+    @bp.before_request
+    def staff_only():
+        from flask_login import current_user
+
+        from .permissions import require_role
+
+        if not current_user.is_authenticated:
+            from flask import current_app
+            return current_app.login_manager.unauthorized()
+        require_role(current_user, g.commune, *roles)
+        return None
+
+    return bp

@@ -13,7 +13,7 @@ from participation.forms import attach_error
 from participation.models import Process, Role, User
 from participation.operations import get_process, list_processes
 from participation.permissions import require_role
-from participation.tenancy import commune_blueprint
+from participation.tenancy import commune_blueprint, staff_blueprint
 
 from . import operations as ops
 from . import operations_groups as groups
@@ -22,15 +22,10 @@ from . import operations_moderation as mod
 from .forms import GroupForm, InstructionForm, MemberForm, SettingsForm
 from .models import Proposal, ProposalStatus, ReportTarget
 
-admin_bp = commune_blueprint("proposals_admin", __name__, url_prefix="/admin/proposals",
-                             template_folder="templates")
+admin_bp = staff_blueprint("proposals_admin", __name__, url_prefix="/admin/proposals",
+                             template_folder="templates", roles=(Role.moderator, Role.reviewer,))
 groups_bp = commune_blueprint("proposal_groups", __name__, url_prefix="/groups", template_folder="templates")
 
-
-@admin_bp.before_request
-@login_required
-def staff_only():
-    require_role(current_user, g.commune, Role.moderator, Role.reviewer)
 
 
 # ---------------------------------------------------------------- moderation

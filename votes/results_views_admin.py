@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Response, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from budgets.operations import get_budget, list_budgets
 from participation.errors import DomainError
@@ -14,7 +14,7 @@ from participation.hooks import admin_link
 from participation.models import Role
 from participation.operations import get_process, list_processes
 from participation.permissions import require_role
-from participation.tenancy import commune_blueprint
+from participation.tenancy import staff_blueprint
 
 from .operations_results import (
     get_result, latest_result, pending_tallies, publish_result, request_tally, result_history,
@@ -24,14 +24,9 @@ from .results_explain import percent, result_view
 from .results_forms import ComputeForm, ExportForm, ImportForm, PublishForm
 from .results_pabulib import age_collected, export_budget, import_pabulib, import_record
 
-results_admin_bp = commune_blueprint("results_admin", __name__, url_prefix="/admin/results",
-                                     template_folder="templates")
+results_admin_bp = staff_blueprint("results_admin", __name__, url_prefix="/admin/results",
+                                     template_folder="templates", roles=(Role.reviewer,))
 
-
-@results_admin_bp.before_request
-@login_required
-def staff_only():
-    require_role(current_user, g.commune, Role.reviewer)
 
 
 @admin_link

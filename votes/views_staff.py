@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from budgets.ballot_check import rule_description
 from budgets.models import BudgetScope, VotingRule
@@ -13,23 +13,17 @@ from participation.forms import attach_error
 from participation.hooks import admin_link
 from participation.models import Role
 from participation.operations import get_process, list_processes
-from participation.permissions import require_role
-from participation.tenancy import commune_blueprint
+from participation.tenancy import staff_blueprint
 
 from . import operations as ops
 from .forms import PaperIdentityForm
 from .operations_paper import cast_paper_ballot
 from .operations_stats import turnout, turnout_csv
 
-staff_bp = commune_blueprint("votes_staff", __name__, url_prefix="/admin/vote", template_folder="templates")
+staff_bp = staff_blueprint("votes_staff", __name__, url_prefix="/admin/vote", template_folder="templates", roles=(Role.reviewer,))
 # Static files are not per commune: a plain blueprint serves them at /static/votes/.
 assets_bp = Blueprint("votes_assets", __name__, static_folder="static", static_url_path="/static/votes")
 
-
-@staff_bp.before_request
-@login_required
-def staff_only():
-    require_role(current_user, g.commune, Role.reviewer)
 
 
 @admin_link

@@ -106,3 +106,11 @@ def test_platform_admin_creates_a_commune_and_others_cannot(client):
     commune = db.session.scalar(db.select(Commune).where(Commune.slug == "delta"))
     assert commune.languages == ["fr", "de"] and len(commune.districts) == 2
     assert client.get("/delta/").status_code == 200
+
+
+def test_staff_pages_send_anonymous_visitors_to_login(client):
+    make_commune("ville")
+    for url in ["/ville/admin/", "/ville/admin/budgets/", "/ville/admin/vote/", "/ville/admin/results/",
+                "/ville/admin/proposals/moderation", "/ville/admin/proposals/instruction"]:
+        r = client.get(url)
+        assert r.status_code == 302 and "/account/login" in r.location, url
