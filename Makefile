@@ -34,6 +34,11 @@ browser-deps:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null \
 	  || echo "chromium could not be installed: browser tests will be skipped"; }
+	@command -v npm >/dev/null 2>&1 || [ -f tests/browser/node_modules/axe-core/axe.min.js ] || { \
+	  echo "Installing Debian's npm for axe-core"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq npm >/dev/null \
+	  || echo "npm could not be installed: axe checks will be skipped"; }
 	@[ -f tests/browser/node_modules/axe-core/axe.min.js ] || { command -v npm >/dev/null 2>&1 && \
 	  npm ci --prefix tests/browser --no-audit --no-fund --silent || echo "npm missing: axe checks will be skipped"; }
 
