@@ -13,7 +13,7 @@ from . import operations
 from .accounts.operations import find_by_email
 from .errors import DomainError
 from .extensions import db
-from .forms import RoleForm, attach_error, commune_form, language_values, phase_form, process_form
+from .forms import RoleForm, attach_error, commune_form, language_values, phase_form, process_form, form_status
 from .hooks import PHASE_NAMES
 from .models import Membership, Phase, PhaseKind, Role
 from .permissions import require_role
@@ -66,7 +66,7 @@ def edit_process(slug: str | None = None):
             flash(_("The process is saved."), "success")
             return redirect(url_for("admin.phases", slug=saved.slug))
     return render_template("admin/process_form.html", form=form, process=process, languages_=langs), \
-        400 if form.errors or form.form_errors else 200
+        form_status(form)
 
 
 @bp.route("/processes/<slug>/phases", methods=["GET", "POST"])
@@ -95,7 +95,7 @@ def phases(slug: str, phase_id: int | None = None):
             flash(_("The phase is saved."), "success")
             return redirect(url_for("admin.phases", slug=process.slug))
     return render_template("admin/phases.html", form=form, process=process, phase=phase, to_local=to_local), \
-        400 if form.errors or form.form_errors else 200
+        form_status(form)
 
 
 def _phase_of(process, phase_id: int) -> Phase:
@@ -143,7 +143,7 @@ def roles():
             flash(_("The role is granted."), "success")
             return redirect(url_for("admin.roles"))
     return render_template("admin/roles.html", form=form, memberships=operations.members(current_user, g.commune)), \
-        400 if form.errors else 200
+        form_status(form)
 
 
 @bp.post("/roles/<int:membership_id>/revoke")
@@ -183,7 +183,7 @@ def commune_settings():
         else:
             flash(_("The commune is saved."), "success")
             return redirect(url_for("admin.commune_settings", commune=c.slug))
-    return render_template("admin/commune_form.html", form=form), 400 if form.errors or form.form_errors else 200
+    return render_template("admin/commune_form.html", form=form), form_status(form)
 
 
 @bp.get("/audit")

@@ -119,3 +119,8 @@ def commune_form(languages: list[str], **kwargs) -> FlaskForm:
         "description": (TextAreaField, _l("Presentation"), {"validators": [Length(max=20000)]}),
     })
     return cls(**kwargs)
+
+
+def form_status(form) -> int:
+    """HTTP status of a page showing a form: 400 when it carries errors (field or form-wide), else 200."""
+    return form_status(form)  # WTForms' `errors` includes form_errors

@@ -98,7 +98,7 @@ def process(slug: str):
 @login_required
 def new_commune():
     """Platform administrators add a commune; its own administrators then manage it."""
-    from .forms import attach_error, commune_form, language_values
+    from .forms import attach_error, commune_form, form_status, language_values
     from .permissions import require_platform_admin
 
     require_platform_admin(current_user)
@@ -118,4 +118,4 @@ def new_commune():
         else:
             flash(_("The commune is created."), "success")
             return redirect(url_for("communes.home", commune=commune.slug))
-    return render_template("participation/new_commune.html", form=form), 400 if form.errors else 200
+    return render_template("participation/new_commune.html", form=form), form_status(form)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from participation.errors import DomainError
 from participation.extensions import db, limiter
-from participation.forms import attach_error
+from participation.forms import attach_error, form_status
 from participation.hooks import admin_link, process_section
 from participation.models import Action, Role, utcnow
 from participation.tenancy import process_blueprint
@@ -131,7 +131,7 @@ def new():
             flash(_("Your proposal is published."), "success")
             return redirect(url_for("proposals.detail", proposal_id=proposal.id))
     return render_template("proposals/form.html", form=form, proposal=None), \
-        400 if form.errors or form.form_errors else 200
+        form_status(form)
 
 
 @bp.get("/<int:proposal_id>")
@@ -174,7 +174,7 @@ def edit(proposal_id: int):
             flash(_("Your proposal is updated."), "success")
             return redirect(url_for("proposals.detail", proposal_id=proposal.id))
     return render_template("proposals/form.html", form=form, proposal=proposal), \
-        400 if form.errors or form.form_errors else 200
+        form_status(form)
 
 
 @bp.post("/<int:proposal_id>/withdraw")

@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from participation.errors import DomainError
 from participation.extensions import db
-from participation.forms import attach_error
+from participation.forms import attach_error, form_status
 from participation.models import Process, Role, User
 from participation.operations import get_process, list_processes
 from participation.permissions import require_role
@@ -127,7 +127,7 @@ def instruct(proposal_id: int):
             process = db.session.get(Process, proposal.process_id)
             return redirect(url_for("proposals.detail", process=process.slug, proposal_id=proposal.id))
     return render_template("proposals/admin/instruct.html", form=form, proposal=proposal), \
-        400 if form.errors or form.form_errors else 200
+        form_status(form)
 
 
 # ---------------------------------------------------------------- settings
@@ -154,7 +154,7 @@ def settings(slug: str | None = None):
             flash(_("The settings are saved."), "success")
             return redirect(url_for("proposals_admin.settings", slug=process.slug))
     return render_template("proposals/admin/settings.html", form=form, process=process), \
-        400 if form.errors or form.form_errors else 200
+        form_status(form)
 
 
 # ---------------------------------------------------------------- groups (associations, collectives)
@@ -172,7 +172,7 @@ def index():
             flash(_("The group is created."), "success")
             return redirect(url_for("proposal_groups.detail", group_id=group.id))
     return render_template("proposals/groups.html", form=form, groups=ops.groups_of(current_user, g.commune)), \
-        400 if form.errors or form.form_errors else 200
+        form_status(form)
 
 
 @groups_bp.route("/<int:group_id>", methods=["GET", "POST"])
@@ -191,7 +191,7 @@ def detail(group_id: int):
             flash(_("The member is added."), "success")
             return redirect(url_for("proposal_groups.detail", group_id=group.id))
     return render_template("proposals/group.html", group=group, form=form,
-                           member=current_user in group.members), 400 if form.errors or form.form_errors else 200
+                           member=current_user in group.members), form_status(form)
 
 
 @groups_bp.post("/<int:group_id>/leave")

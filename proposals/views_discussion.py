@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from participation.errors import DomainError
 from participation.extensions import limiter
-from participation.forms import attach_error
+from participation.forms import attach_error, form_status
 
 from . import operations as ops
 from . import operations_engagement as engagement
@@ -64,7 +64,7 @@ def edit_comment(proposal_id: int, comment_id: int):
         flash(_("Only its author can change a comment."), "error")
         return redirect(_back(proposal.id, f"#comment-{item.id}"))
     return render_template("proposals/comment_form.html", form=form, proposal=proposal, comment=item), \
-        400 if form.errors or form.form_errors else 200
+        form_status(form)
 
 
 @bp.post("/<int:proposal_id>/comments/<int:comment_id>/delete")
@@ -99,4 +99,4 @@ def report(proposal_id: int, comment_id: int | None = None):
             flash(_("Thank you: moderators will review your report."), "success")
             return redirect(_back(proposal.id, f"#comment-{item.id}" if item else ""))
     return render_template("proposals/report.html", form=form, proposal=proposal, comment=item), \
-        400 if form.errors or form.form_errors else 200
+        form_status(form)

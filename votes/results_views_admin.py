@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from budgets.operations import get_budget, list_budgets
 from participation.errors import DomainError
-from participation.forms import attach_error
+from participation.forms import attach_error, form_status
 from participation.hooks import admin_link
 from participation.models import Role
 from participation.operations import get_process, list_processes
@@ -129,4 +129,4 @@ def import_file(process: str):
                     voters=record.voters), "success")
             return redirect(url_for(".process_results", process=proc.slug, _anchor=f"budget-{budget.id}"))
     return render_template("votes/results_import.html", process=proc, form=form, closed=vote_closed(proc)), \
-        (400 if form.errors else 200)
+        (form_status(form))

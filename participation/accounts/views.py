@@ -7,7 +7,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..errors import DomainError
 from ..extensions import limiter
-from ..forms import attach_error
+from ..forms import attach_error, form_status
 from ..views import _safe_next
 from . import operations
 from .forms import AccountForm, LoginForm, ResendForm, ResetForm, ResetRequestForm, SignupForm
@@ -35,7 +35,7 @@ def signup():
             flash(_("Thank you! %(msg)s Open the link it contains to confirm your account.", msg=_(CHECK_MAILBOX)),
                   "success")
             return redirect(url_for("accounts.login"))
-    return render_template("accounts/signup.html", form=form), 400 if form.errors else 200
+    return render_template("accounts/signup.html", form=form), form_status(form)
 
 
 @bp.get("/confirm/<token>")
@@ -53,7 +53,7 @@ def resend():
         operations.resend_confirmation(form.email.data)
         flash(_(CHECK_MAILBOX), "success")
         return redirect(url_for("accounts.login"))
-    return render_template("accounts/resend.html", form=form), 400 if form.errors else 200
+    return render_template("accounts/resend.html", form=form), form_status(form)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -70,7 +70,7 @@ def login():
             session.pop("lang", None)  # the account's language now applies
             flash(_("Welcome, %(name)s.", name=user.nickname), "success")
             return redirect(_safe_next(request.args.get("next")) if request.args.get("next") else url_for("platform.home"))
-    return render_template("accounts/login.html", form=form), 400 if form.errors else 200
+    return render_template("accounts/login.html", form=form), form_status(form)
 
 
 @bp.post("/logout")
@@ -88,7 +88,7 @@ def reset_request():
         operations.request_reset(form.email.data)
         flash(_(CHECK_MAILBOX), "success")
         return redirect(url_for("accounts.login"))
-    return render_template("accounts/reset_request.html", form=form), 400 if form.errors else 200
+    return render_template("accounts/reset_request.html", form=form), form_status(form)
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
@@ -99,7 +99,7 @@ def reset(token: str):
         operations.reset_password(token, form.password.data)
         flash(_("Your password has been changed. You can log in."), "success")
         return redirect(url_for("accounts.login"))
-    return render_template("accounts/reset.html", form=form), 400 if form.errors else 200
+    return render_template("accounts/reset.html", form=form), form_status(form)
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -118,4 +118,4 @@ def account():
             session["lang"] = form.locale.data
             flash(_("Your settings are saved."), "success")
             return redirect(url_for("accounts.account"))
-    return render_template("accounts/account.html", form=form), 400 if form.errors else 200
+    return render_template("accounts/account.html", form=form), form_status(form)
