@@ -123,4 +123,4 @@ def commune_form(languages: list[str], **kwargs) -> FlaskForm:
 
 def form_status(form) -> int:
     """HTTP status of a page showing a form: 400 when it carries errors (field or form-wide), else 200."""
-    return form_status(form)  # WTForms' `errors` includes form_errors
+    return 400 if form.errors else 200  # WTForms' `errors` includes form_errors
