@@ -22,3 +22,7 @@ class NotFound(DomainError):
 class Conflict(DomainError):
     """The action is valid in general but not now (wrong phase, already done, ...)."""
     status = 409
+
+
+class TooManyRequests(DomainError):
+    status = 429

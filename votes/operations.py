@@ -8,37 +8,41 @@ Integrity, in the order `cast_ballot` does it, all in one transaction:
 3. supersede the current ballot (a flag and a pointer; its choices are never touched) or refuse
    when ballots are final or the current one is on paper;
 4. insert the new ballot; the partial unique index (voter, budget) WHERE is_current is the last guard.
-Nothing is stored when any check fails. The cast runs as 7 SQL Core statements built once (no ORM
-flush): it is the hot path of the vote (see the README's ballot throughput figures).
+Nothing is stored when any check fails. On PostgreSQL the cast is one call of a database function doing
+these steps (cast_function.py); on SQLite they run as SQL Core statements built once (no ORM flush).
+It is the hot path of the vote (see the README's ballot throughput figures).
 """
 from __future__ import annotations
 
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from types import SimpleNamespace
 
+from flask import current_app
 from flask_babel import format_datetime, gettext as _
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from budgets.ballot_check import BallotSummary, summarise
 from budgets.models import Budget, BudgetScope, Project, VoteSettings
 from budgets.operations import list_budgets, vote_settings
-from participation.errors import Conflict, DomainError, NotFound, PermissionDenied
+from participation.errors import Conflict, DomainError, NotFound, PermissionDenied, TooManyRequests
 from participation.extensions import db
 from participation.models import PHASE_ACTIONS, Action, Commune, District, Phase, Process, User, utcnow
 from participation.permissions import require_confirmed
 
+from . import cast_function
 from .models import Ballot, BallotChoice, Channel, Voter
 
 RECEIPT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
 def new_receipt_code() -> str:
-    raw = "".join(secrets.choice(RECEIPT_ALPHABET) for _i in range(16))  # 80 bits: cannot be guessed
+    bits = int.from_bytes(secrets.token_bytes(10), "big")  # 80 bits: cannot be guessed; 16 letters of 5 bits
+    raw = "".join(RECEIPT_ALPHABET[(bits >> (5 * i)) & 31] for i in range(16))
     return "-".join(raw[i:i + 4] for i in range(0, 16, 4))
 
 
@@ -78,11 +82,7 @@ def _check_scope(settings, voter, budget: Budget) -> int | None:
         return voter.district_id
     if settings.scope == BudgetScope.city_plus_chosen_district and voter.district_id is None:
         return budget.district_id  # the district is chosen by the first ballot cast in one
-    district = db.session.get(District, voter.district_id) if voter.district_id else None
-    if district is None:
-        raise PermissionDenied(_("You can vote in the budget of your district only, and it is not known."))
-    raise PermissionDenied(_("You can vote in the city-wide budget and in the budget of one district only: "
-                             "yours is %(district)s.", district=district.name))
+    raise refusal("scope", detail=voter.district_id)
 
 
 def channel_name(channel: Channel) -> str:
@@ -148,6 +148,8 @@ def _cast_statements() -> SimpleNamespace:
         .returning(_ballots.c.id, _ballots.c.channel, _ballots.c.cast_at),
         insert_ballot=insert(_ballots).returning(_ballots.c.id),
         insert_choices=insert(_choices),
+        recent=select(func.count()).select_from(_ballots).where(
+            _ballots.c.voter_id == bindparam("voter_id"), _ballots.c.cast_at > bindparam("since")),
         chain=update(_ballots).where(_ballots.c.id == bindparam("old_id"))
         .values(superseded_by_id=bindparam("new_id")),
     )
@@ -163,7 +165,7 @@ def _vote_context(conn, budget_id: int, commune_slug: str | None, process_slug: 
     if not rows or (commune_slug is not None and (rows[0].commune_slug != commune_slug
                                                   or rows[0].process_slug != process_slug
                                                   or not rows[0].published)):
-        raise NotFound(_("No such budget."))
+        raise refusal("no_budget")
     first = rows[0]
     # A transient Budget (never added to the session) so the rule check is the very same code.
     budget = Budget(**{name: first._mapping[name] for name in _RULE_COLUMNS})
@@ -175,51 +177,112 @@ def _vote_context(conn, budget_id: int, commune_slug: str | None, process_slug: 
     return budget, projects, phase is not None and Action.vote in PHASE_ACTIONS[phase.kind], settings
 
 
+def refusal(outcome: str, *, detail: int | None = None, budget_id: int | None = None,
+            choices: dict[int, int] | None = None, previous=None, you: bool = True) -> DomainError:
+    """The user's message for a refused cast (the outcomes of the PostgreSQL function, cast_function.py)."""
+    if outcome == "no_budget":
+        return NotFound(_("No such budget."))
+    if outcome == "not_registered":
+        return PermissionDenied(_("Please confirm that you may take part in this vote first."))
+    if outcome == "no_voter":
+        return NotFound(_("No such voter."))
+    if outcome == "unconfirmed":
+        return PermissionDenied(_("Please confirm your e-mail address first."))
+    if outcome == "closed":
+        return Conflict(_("The vote is not open: ballots can only be cast during the vote phase."))
+    if outcome == "rate_limited":
+        return TooManyRequests(_("You have sent many ballots in a short time. Please wait a minute and try again."))
+    if outcome == "scope":
+        district = db.session.get(District, detail) if detail else None
+        if district is None:
+            return PermissionDenied(_("You can vote in the budget of your district only, and it is not known."))
+        return PermissionDenied(_("You can vote in the city-wide budget and in the budget of one district only: "
+                                  "yours is %(district)s.", district=district.name))
+    if outcome == "rule":  # the message says what to change: the same check in Python gives it
+        budget = db.session.get(Budget, budget_id)
+        summary = summarise(budget, project_map(budget), choices or {})
+        return DomainError(summary.errors[0] if summary.errors else _("This ballot does not follow the rule."))
+    if outcome == "already_voted":
+        return Conflict(already_voted_message(previous, you=you))
+    raise ValueError(f"unknown cast outcome {outcome!r}")
+
+
+def _cast_with_statements(conn, budget_id: int, choices: dict[int, int], *, voter_id, user_id, channel,
+                          operator_id, commune_slug, process_slug, receipt, now, you, rate) -> tuple[int, int]:
+    """The cast as SQL Core statements (SQLite). Returns (ballot id, voter id)."""
+    if voter_id is not None:
+        voter = conn.execute(_SQL.lock_by_id, {"voter_id": voter_id}).first()
+    else:
+        voter = conn.execute(_SQL.lock_by_user, {"user_id": user_id, "budget_id": budget_id}).first()
+    budget, projects, vote_open, settings = _vote_context(conn, budget_id, commune_slug, process_slug)
+    if voter is None and voter_id is None:
+        raise refusal("not_registered")
+    if voter is None or voter.process_id != budget.process_id:
+        raise refusal("no_voter")
+    if not vote_open:
+        raise refusal("closed")
+    if rate and channel == Channel.online and rate[0] <= conn.execute(_SQL.recent, {
+            "voter_id": voter.id, "since": now - timedelta(seconds=rate[1])}).scalar_one():
+        raise refusal("rate_limited")
+    district_id = _check_scope(settings, voter, budget)
+    summary = summarise(budget, projects, choices)
+    if not summary.ok:
+        raise DomainError(summary.errors[0])
+    if district_id != voter.district_id:
+        conn.execute(_SQL.choose_district, {"voter_id": voter.id, "the_district": district_id})
+    # Read after the lock, so it sees a twin submission that committed meanwhile; a refusal below
+    # rolls the supersede back.
+    current = conn.execute(_SQL.supersede, {"the_voter": voter.id, "the_budget": budget_id}).first()
+    if current is not None and (settings.ballot_final or channel == Channel.paper
+                                or current.channel == Channel.paper):
+        # Paper ballots are final: a person refused at a stand must not be overridden online, and
+        # vice versa; online ballots can change only when the process allows it.
+        raise refusal("already_voted", previous=current, you=you)
+    ballot_id = conn.execute(_SQL.insert_ballot, {
+        "voter_id": voter.id, "budget_id": budget_id, "is_current": True, "channel": channel,
+        "operator_id": operator_id, "receipt_hash": receipt, "cast_at": now}).scalar_one()
+    # One multi-row INSERT (an executemany would run one INSERT per choice on the server).
+    conn.execute(_SQL.insert_choices.values([{"ballot_id": ballot_id, "project_id": pid, "points": points}
+                                             for pid, points in sorted(choices.items())]))
+    if current is not None:  # the old ballot keeps its choices; it points to the one that replaced it
+        conn.execute(_SQL.chain, {"old_id": current.id, "new_id": ballot_id})
+    return ballot_id, voter.id
+
+
+def _cast_with_function(conn, budget_id: int, choices: dict[int, int], *, voter_id, user_id, channel,
+                        operator_id, commune_slug, process_slug, receipt, now, you, rate) -> tuple[int, int]:
+    """The cast as one call of the PostgreSQL function (cast_function.py). Returns (ballot id, voter id)."""
+    row = conn.exec_driver_sql(cast_function.CALL_SQL, cast_function.call_arguments(
+        budget_id, voter_id=voter_id, user_id=user_id, commune_slug=commune_slug, process_slug=process_slug,
+        choices=choices, channel=Channel(channel).value, operator_id=operator_id, receipt_hash=receipt,
+        now=now, rate=rate)).one()
+    if row.outcome != "ok":
+        previous = SimpleNamespace(channel=Channel(row.previous_channel), cast_at=row.previous_cast_at) \
+            if row.previous_channel else None
+        raise refusal(row.outcome, detail=row.detail, budget_id=budget_id, choices=choices, previous=previous,
+                      you=you)
+    return row.ballot_id, row.voter_id
+
+
 def cast_ballot(voter_id: int | None, budget: Budget | int, choices: dict[int, int], *, channel: Channel,
                 operator_id: int | None = None, you: bool = True, user_id: int | None = None,
-                commune_slug: str | None = None, process_slug: str | None = None) -> tuple[CastBallot, str]:
+                commune_slug: str | None = None, process_slug: str | None = None,
+                rate: tuple[int, int] | None = None) -> tuple[CastBallot, str]:
     """Record a ballot for the voter (by id, or by account with `user_id`) in `budget` (an id or a
     Budget; choices: project id -> points). With `commune_slug`/`process_slug` (the API's URL) the
     budget must belong to them. Returns the ballot and its receipt code (only its hash is stored).
-    Commits; raises a DomainError and stores nothing when a check fails."""
+    `rate`: at most so many online ballots per voter in so many seconds (cast_function.ballot_rate).
+    Commits; raises a DomainError and stores nothing when a check fails. On PostgreSQL the whole cast
+    is one call of a database function; elsewhere the same steps run as statements."""
     budget_id = budget if isinstance(budget, int) else budget.id
+    code, now = new_receipt_code(), utcnow()
     try:
         db.session.flush()  # a voter just identified at a stand (ORM) must be visible to the statements below
         conn = db.session.connection()
-        if voter_id is not None:
-            voter = conn.execute(_SQL.lock_by_id, {"voter_id": voter_id}).first()
-        else:
-            voter = conn.execute(_SQL.lock_by_user, {"user_id": user_id, "budget_id": budget_id}).first()
-        budget, projects, vote_open, settings = _vote_context(conn, budget_id, commune_slug, process_slug)
-        if voter is None and voter_id is None:
-            raise PermissionDenied(_("Please confirm that you may take part in this vote first."))
-        if voter is None or voter.process_id != budget.process_id:
-            raise NotFound(_("No such voter."))
-        if not vote_open:
-            raise Conflict(_("The vote is not open: ballots can only be cast during the vote phase."))
-        district_id = _check_scope(settings, voter, budget)
-        summary = summarise(budget, projects, choices)
-        if not summary.ok:
-            raise DomainError(summary.errors[0])
-        if district_id != voter.district_id:
-            conn.execute(_SQL.choose_district, {"voter_id": voter.id, "the_district": district_id})
-        # Read after the lock, so it sees a twin submission that committed meanwhile; a refusal below
-        # rolls the supersede back.
-        current = conn.execute(_SQL.supersede, {"the_voter": voter.id, "the_budget": budget_id}).first()
-        if current is not None and (settings.ballot_final or channel == Channel.paper
-                                    or current.channel == Channel.paper):
-            # Paper ballots are final: a person refused at a stand must not be overridden online, and
-            # vice versa; online ballots can change only when the process allows it.
-            raise Conflict(already_voted_message(current, you=you))
-        code, now = new_receipt_code(), utcnow()
-        ballot_id = conn.execute(_SQL.insert_ballot, {
-            "voter_id": voter.id, "budget_id": budget_id, "is_current": True, "channel": channel,
-            "operator_id": operator_id, "receipt_hash": receipt_hash(code), "cast_at": now}).scalar_one()
-        # One multi-row INSERT (an executemany would run one INSERT per choice on the server).
-        conn.execute(_SQL.insert_choices.values([{"ballot_id": ballot_id, "project_id": pid, "points": points}
-                                                 for pid, points in sorted(choices.items())]))
-        if current is not None:  # the old ballot keeps its choices; it points to the one that replaced it
-            conn.execute(_SQL.chain, {"old_id": current.id, "new_id": ballot_id})
+        cast = _cast_with_function if conn.dialect.name == "postgresql" else _cast_with_statements
+        ballot_id, the_voter = cast(conn, budget_id, choices, voter_id=voter_id, user_id=user_id, channel=channel,
+                                    operator_id=operator_id, commune_slug=commune_slug, process_slug=process_slug,
+                                    receipt=receipt_hash(code), now=now, you=you, rate=rate)
         # No outbox job: a ballot has no side effect, so a plain commit (no relay round trip).
         db.session.commit()
     except IntegrityError:
@@ -228,7 +291,7 @@ def cast_ballot(voter_id: int | None, budget: Budget | int, choices: dict[int, i
     except Exception:
         db.session.rollback()
         raise
-    return CastBallot(ballot_id, voter.id, budget_id, channel, operator_id, now), code
+    return CastBallot(ballot_id, the_voter, budget_id, channel, operator_id, now), code
 
 
 def cast_online_ballot(user: User, process: Process | None, budget: Budget | int, choices: dict[int, int], *,
@@ -239,7 +302,8 @@ def cast_online_ballot(user: User, process: Process | None, budget: Budget | int
     if process is not None and not isinstance(budget, int) and budget.process_id != process.id:
         raise NotFound(_("No such budget."))
     return cast_ballot(None, budget, choices, channel=Channel.online, user_id=user.id,
-                       commune_slug=commune_slug, process_slug=process_slug)
+                       commune_slug=commune_slug, process_slug=process_slug,
+                       rate=cast_function.ballot_rate(current_app.config))
 
 
 def current_ballots(voter: Voter | None) -> dict[int, Ballot]:

@@ -1,4 +1,5 @@
 """The Alembic migrations build exactly the schema the models describe."""
+import contextlib
 import os
 import subprocess
 import sys
@@ -31,9 +32,9 @@ def test_migrations_match_models():
     assert diff == [], diff
 
 
-@needs_postgres
-def test_migrations_match_models_on_postgresql():
-    """On a scratch database beside the test one, so the migration runs on an empty PostgreSQL schema."""
+@contextlib.contextmanager
+def migrated_database():
+    """A scratch PostgreSQL database beside the test one, migrated from empty; yields a connection to it."""
     import psycopg
     from sqlalchemy.engine import make_url
 
@@ -43,13 +44,25 @@ def test_migrations_match_models_on_postgresql():
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{scratch}"')
         conn.execute(f'CREATE DATABASE "{scratch}"')
+    url = base.set(database=scratch).render_as_string(hide_password=False)
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            diff = _upgrade_and_compare(base.set(database=scratch).render_as_string(hide_password=False), tmp)
-        assert diff == [], diff
+            diff = _upgrade_and_compare(url, tmp)
+        engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+        with engine.connect() as conn:
+            conn.info["diff"] = diff
+            yield conn
+        engine.dispose()
     finally:
         with psycopg.connect(admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+
+
+@needs_postgres
+def test_migrations_match_models_on_postgresql():
+    """On a scratch database, so the migration runs on an empty PostgreSQL schema."""
+    with migrated_database() as conn:
+        assert conn.info["diff"] == [], conn.info["diff"]
 
 
 def test_demo_seed_is_idempotent():

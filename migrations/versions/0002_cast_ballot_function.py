@@ -1,0 +1,168 @@
+"""cast_ballot(): the whole cast as one PostgreSQL function (a frozen copy of votes/cast_function.py)
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-23 01:00:00
+
+"""
+from alembic import op
+
+
+revision = '0002'
+down_revision = '0001'
+branch_labels = None
+depends_on = None
+
+# A migration keeps the text it was written with: a later change of the function is a new migration
+# (tests/votes/test_cast_function.py checks that the migrated function is the current one).
+FUNCTION_SQL = r"""
+CREATE OR REPLACE FUNCTION cast_ballot(
+    p_budget_id integer, p_voter_id integer, p_user_id integer,
+    p_commune_slug text, p_process_slug text,
+    p_projects integer[], p_points integer[],
+    p_channel text, p_operator_id integer, p_receipt_hash text, p_now timestamp,
+    p_vote_phase_kinds text[], p_rate_limit integer, p_rate_window_seconds integer)
+RETURNS TABLE (outcome text, ballot_id integer, voter_id integer, detail integer,
+               previous_channel text, previous_cast_at timestamp)
+LANGUAGE plpgsql AS $fn$
+#variable_conflict use_column
+DECLARE
+    b record;
+    v record;
+    c record;
+    prev record;
+    phase_kind text;
+    district integer;
+    new_id integer;
+BEGIN
+    -- 1. The voter lock: simultaneous submissions of one person run one after the other from here.
+    IF p_voter_id IS NOT NULL THEN
+        SELECT vt.id, vt.process_id, vt.district_id, TRUE AS confirmed INTO v
+          FROM voters vt WHERE vt.id = p_voter_id FOR UPDATE;
+    ELSE
+        SELECT vt.id, vt.process_id, vt.district_id, u.confirmed_at IS NOT NULL AS confirmed INTO v
+          FROM voters vt JOIN users u ON u.id = vt.user_id
+         WHERE vt.user_id = p_user_id
+           AND vt.process_id = (SELECT bu.process_id FROM budgets bu WHERE bu.id = p_budget_id)
+           FOR UPDATE OF vt;
+    END IF;
+
+    -- 2. The budget, its process and settings, read after the lock.
+    SELECT bu.id, bu.process_id, bu.district_id, bu.amount, bu.rule, bu.min_share_percent, bu.min_projects,
+           bu.max_projects, bu.total_points, bu.max_points_per_project, pr.slug AS process_slug, pr.published,
+           pr.active_phase_override_id AS override, co.slug AS commune_slug,
+           coalesce(vs.scope, 'all') AS scope, coalesce(vs.ballot_final, FALSE) AS ballot_final
+      INTO b
+      FROM budgets bu JOIN processes pr ON pr.id = bu.process_id JOIN communes co ON co.id = pr.commune_id
+      LEFT JOIN vote_settings vs ON vs.process_id = pr.id
+     WHERE bu.id = p_budget_id;
+    IF NOT FOUND OR (p_commune_slug IS NOT NULL AND (b.commune_slug <> p_commune_slug
+                     OR b.process_slug <> p_process_slug OR NOT b.published)) THEN
+        RETURN QUERY SELECT 'no_budget', NULL::integer, NULL::integer, NULL::integer, NULL::text, NULL::timestamp;
+        RETURN;
+    END IF;
+    IF v.id IS NULL THEN
+        RETURN QUERY SELECT CASE WHEN p_voter_id IS NULL THEN 'not_registered' ELSE 'no_voter' END,
+                            NULL::integer, NULL::integer, NULL::integer, NULL::text, NULL::timestamp;
+        RETURN;
+    END IF;
+    IF v.process_id <> b.process_id THEN
+        RETURN QUERY SELECT 'no_voter', NULL::integer, v.id, NULL::integer, NULL::text, NULL::timestamp;
+        RETURN;
+    END IF;
+    IF NOT v.confirmed THEN
+        RETURN QUERY SELECT 'unconfirmed', NULL::integer, v.id, NULL::integer, NULL::text, NULL::timestamp;
+        RETURN;
+    END IF;
+
+    -- 3. The phase window: the administrators' override, else the phase whose dates hold now.
+    SELECT ph.kind INTO phase_kind FROM phases ph WHERE ph.process_id = b.process_id AND ph.id = b.override;
+    IF NOT FOUND THEN
+        SELECT ph.kind INTO phase_kind FROM phases ph
+         WHERE ph.process_id = b.process_id AND ph.starts_at <= p_now AND p_now < ph.ends_at
+         ORDER BY ph.position, ph.id LIMIT 1;
+    END IF;
+    IF phase_kind IS NULL OR NOT phase_kind = ANY (p_vote_phase_kinds) THEN
+        RETURN QUERY SELECT 'closed', NULL::integer, v.id, NULL::integer, NULL::text, NULL::timestamp;
+        RETURN;
+    END IF;
+
+    -- The per-account rate limit of online ballots, exact whatever the number of web servers.
+    IF p_rate_limit IS NOT NULL AND p_channel = 'online' AND p_rate_limit <= (
+            SELECT count(*) FROM ballots ba WHERE ba.voter_id = v.id
+               AND ba.cast_at > p_now - make_interval(secs => p_rate_window_seconds)) THEN
+        RETURN QUERY SELECT 'rate_limited', NULL::integer, v.id, NULL::integer, NULL::text, NULL::timestamp;
+        RETURN;
+    END IF;
+
+    -- 4. The budget scope: a district budget is for that district's voters (chosen by the first ballot
+    --    cast in one in a "city + one district" vote).
+    district := v.district_id;
+    IF b.district_id IS NOT NULL AND b.scope <> 'all' AND v.district_id IS DISTINCT FROM b.district_id THEN
+        IF b.scope = 'city_plus_chosen_district' AND v.district_id IS NULL THEN
+            district := b.district_id;
+        ELSE
+            RETURN QUERY SELECT 'scope', NULL::integer, v.id, v.district_id, NULL::text, NULL::timestamp;
+            RETURN;
+        END IF;
+    END IF;
+
+    -- 5. The budget's rule (budgets.ballot_check.summarise says the same in Python).
+    SELECT count(*) AS chosen, count(DISTINCT ch.project_id) AS distinct_chosen, count(pj.id) AS found,
+           coalesce(sum(pj.cost), 0) AS total_cost, coalesce(sum(ch.points), 0) AS points_used,
+           coalesce(min(ch.points), 0) AS min_points, coalesce(max(ch.points), 0) AS max_points
+      INTO c
+      FROM unnest(p_projects, p_points) AS ch(project_id, points)
+      LEFT JOIN projects pj ON pj.id = ch.project_id AND pj.budget_id = b.id AND NOT pj.withdrawn;
+    IF c.chosen = 0 OR c.found < c.chosen OR c.distinct_chosen < c.chosen OR c.min_points < 1
+       OR (b.rule = 'cumulative' AND (c.max_points > coalesce(b.max_points_per_project, 0)
+                                      OR c.points_used > coalesce(b.total_points, 0)))
+       OR (b.rule <> 'cumulative' AND (c.max_points <> 1
+           OR (b.max_projects IS NOT NULL AND c.chosen > b.max_projects)
+           OR (coalesce(b.min_projects, 0) > 0 AND c.chosen < b.min_projects)))
+       OR (b.rule = 'approval' AND (c.total_cost > b.amount
+           OR (coalesce(b.min_share_percent, 0) > 0
+               AND c.total_cost < (b.amount::bigint * b.min_share_percent + 99) / 100))) THEN
+        RETURN QUERY SELECT 'rule', NULL::integer, v.id, NULL::integer, NULL::text, NULL::timestamp;
+        RETURN;
+    END IF;
+
+    -- 6. The current ballot: replaced when ballots can change; paper ballots are final both ways.
+    SELECT ba.id, ba.channel, ba.cast_at INTO prev FROM ballots ba
+     WHERE ba.voter_id = v.id AND ba.budget_id = b.id AND ba.is_current;
+    IF FOUND AND (b.ballot_final OR p_channel = 'paper' OR prev.channel = 'paper') THEN
+        RETURN QUERY SELECT 'already_voted', NULL::integer, v.id, NULL::integer, prev.channel::text, prev.cast_at;
+        RETURN;
+    END IF;
+
+    -- 7. The writes, only now: nothing above changed anything.
+    IF district IS DISTINCT FROM v.district_id THEN
+        UPDATE voters SET district_id = district WHERE id = v.id;
+    END IF;
+    IF prev.id IS NOT NULL THEN
+        UPDATE ballots SET is_current = FALSE WHERE id = prev.id;
+    END IF;
+    INSERT INTO ballots (voter_id, budget_id, is_current, channel, operator_id, receipt_hash, cast_at)
+    VALUES (v.id, b.id, TRUE, p_channel, p_operator_id, p_receipt_hash, p_now) RETURNING id INTO new_id;
+    INSERT INTO ballot_choices (ballot_id, project_id, points)
+    SELECT new_id, ch.project_id, ch.points FROM unnest(p_projects, p_points) AS ch(project_id, points);
+    IF prev.id IS NOT NULL THEN  -- the old ballot keeps its choices; it points to the one that replaced it
+        UPDATE ballots SET superseded_by_id = new_id WHERE id = prev.id;
+    END IF;
+    RETURN QUERY SELECT 'ok', new_id, v.id, district, prev.channel::text, prev.cast_at;
+END
+$fn$
+"""
+
+DROP_SQL = "DROP FUNCTION IF EXISTS cast_ballot(integer, integer, integer, text, text, integer[], integer[], " \
+           "text, integer, text, timestamp, text[], integer, integer)"
+
+
+def upgrade():
+    if op.get_bind().dialect.name == "postgresql":  # SQLite runs the same steps as statements
+        op.execute(FUNCTION_SQL)
+
+
+def downgrade():
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(DROP_SQL)
