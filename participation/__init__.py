@@ -57,6 +57,8 @@ def _register_blueprints(app: Flask) -> None:
     from votes.results_views import blueprints as results_blueprints  # results and Pabulib interop (issue 6)
     for bp in results_blueprints:
         app.register_blueprint(bp)
+    from votes.ballot_api import install as install_ballot_endpoint  # the vote's hot path, before Flask
+    install_ballot_endpoint(app)
 
 
 def _register_hooks(app: Flask) -> None:
