@@ -11,14 +11,16 @@ What it does:
    the CSRF token (sent back in the X-CSRFToken header, as the browser-side script would);
 3. starts `gunicorn -w 2 -k gthread --threads T wsgi:app` on 127.0.0.1 (ballots can change: each
    submission supersedes the voter's previous ballot, the heavier path), with the per-account rate
-   limit raised (all clients are 127.0.0.1; limits are still counted), and jobs inline (no Redis);
+   limit raised (all clients are 127.0.0.1; the cast still checks it on every ballot), and jobs inline (no Redis);
 4. fires POST /<commune>/processes/<p>/vote/<budget>/api from one asyncio client process (--clients)
    over --concurrency keep-alive connections for --duration seconds, each request a random valid
    ballot of the next voter in turn;
 5. prints accepted ballots per second, p50/p95/p99/max latency, the status codes, accepted vs stored
    counts read back from the database (every accepted ballot stored, one current ballot per voter,
    every replaced ballot linked to its successor), and the CPU time per ballot of the gunicorn
-   workers, the PostgreSQL backends and the load generator (where the time goes).
+   workers, the PostgreSQL backends and the load generator (where the time goes);
+6. calls the same cast_ballot() function from pgbench for --pgbench seconds (when pgbench is on the
+   PATH): what PostgreSQL alone does on this machine, without Python or HTTP.
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ import multiprocessing
 import os
 import random
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -229,6 +232,23 @@ def server_pids(gunicorn_pid: int, db_url: str, db_name: str) -> tuple[list[int]
     return workers, backends
 
 
+def pgbench_calibration(db_url: str, data: dict, voters: int, seconds: float) -> str:
+    """The same function, same budget and voters, called by pgbench over 8 connections: PostgreSQL's own
+    ceiling for this cast on this machine, without Python or HTTP (a C client takes little CPU)."""
+    projects = ",".join(str(pid) for pid, _cost in data["projects"][:2])
+    script = (f"\\set uid random(1, {voters})\n"
+              f"SELECT outcome FROM cast_ballot({data['budget_id']}, NULL, :uid, 'bench', 'bp', '{{{projects}}}', "
+              f"'{{1,1}}', 'online', NULL, md5(random()::text || :uid), (now() at time zone 'utc')::timestamp, "
+              f"'{{vote}}', NULL, NULL);\n")
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
+        f.write(script)
+    done = subprocess.run(["pgbench", "-n", "-M", "prepared", "-c", "8", "-j", "2", "-T", str(int(seconds)),
+                           "-f", f.name, db_url], capture_output=True, text=True)
+    os.unlink(f.name)
+    tps = next((line for line in done.stdout.splitlines() if line.startswith("tps")), done.stderr.strip()[-200:])
+    return f"PostgreSQL alone (pgbench calling cast_ballot, 8 connections, {seconds:.0f} s): {tps}"
+
+
 def wait_for(port: int, timeout: float = 30) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -250,9 +270,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--worker-class", default="gthread")
     parser.add_argument("--threads", type=int, default=6, help="threads per worker (gthread)")
-    parser.add_argument("--redis", default="", help="rate-limit storage on this Redis (as in production); "
+    parser.add_argument("--redis", default="", help="the limiter's storage on this Redis (as in production; it "
+                                                    "counts only submissions that reach Flask); "
                                                     "default: in-process memory")
     parser.add_argument("--keep", action="store_true", help="keep the database")
+    parser.add_argument("--pgbench", type=float, default=10, metavar="SECONDS",
+                        help="then call the cast function from pgbench (C client) for this long: what "
+                             "PostgreSQL alone takes on this machine (0: skip)")
     args = parser.parse_args()
 
     name = f"participation_bench_{os.getpid()}"
@@ -268,7 +292,7 @@ def main() -> None:
         data = seed(db_url, args.voters)
         port = free_port()
         # All the synthetic voters come from 127.0.0.1: the per-account limit (30/min by default) is raised,
-        # not switched off; limits are still counted on every submission.
+        # not switched off; the cast still counts each voter's recent ballots.
         env = dict(os.environ, DATABASE_URL=db_url, SECRET_KEY=secret, INSTANCE_PATH=instance,
                    BALLOT_RATE_LIMIT="1000000 per minute", RATELIMIT_STORAGE_URI=args.redis or "memory://")
         env.pop("REDIS_URL", None)
@@ -281,8 +305,8 @@ def main() -> None:
         wait_for(port)
         voters = asyncio.run(_prepare(port, data["path"], data["cookies"], 16))
         print(f"{len(voters)} voters ready; {server}; {args.clients} client process(es) x {args.concurrency} "
-              f"keep-alive connections; {args.duration:.0f} s; rate limits counted in "
-              f"{'Redis' if args.redis else 'memory'}")
+              f"keep-alive connections; {args.duration:.0f} s; limiter storage (submissions reaching Flask) "
+              f"in {'Redis' if args.redis else 'memory'}")
         chunks = [voters[i::args.clients] for i in range(args.clients)]
         jobs = [(port, data["path"], chunk, data["projects"], args.concurrency, args.duration, i)
                 for i, chunk in enumerate(chunks)]
@@ -333,6 +357,8 @@ def main() -> None:
                   f"{cpu_db / accepted * 1000:.2f}, load generator {cpu_client / accepted * 1000:.2f} "
                   f"(machine: {os.cpu_count()} cores x {elapsed:.0f} s = {(os.cpu_count() or 1) * elapsed / accepted * 1000:.2f} "
                   f"ms available per ballot; load average now {os.getloadavg()[0]:.1f})")
+        if args.pgbench and shutil.which("pgbench"):
+            print(pgbench_calibration(db_url, data, args.voters, args.pgbench))
         if accepted != stored or current != voters_with or doubles or broken or empty:
             print("INTEGRITY PROBLEM")
             sys.exit(1)
