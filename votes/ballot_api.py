@@ -48,7 +48,10 @@ def parse_choices(data) -> dict[int, int] | None:
     try:
         if isinstance(data.get("points"), dict):
             return {int(k): int(v) for k, v in data["points"].items()}
-        return {int(pid): 1 for pid in data.get("projects") or []}
+        projects = data.get("projects") or []
+        if not isinstance(projects, list):
+            return None
+        return {int(pid): 1 for pid in projects}
     except (TypeError, ValueError, AttributeError):
         return None
 
@@ -102,7 +105,7 @@ class BallotEndpoint:
             return None
         try:
             choices = parse_choices(json.loads(body))
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
         if not choices:
             return None

@@ -81,7 +81,9 @@ def test_refusals_go_to_flask_and_store_nothing(app, client, api_vote, flask_cal
     assert unknown.status_code == 404
     malformed = client.post(url, data="projects=1", content_type="application/x-www-form-urlencoded")
     assert malformed.status_code == 400
-    assert _ballots() == 0 and len(flask_calls) == 5  # every refusal was the view's
+    not_a_list = client.post(url, json={"projects": str(p1)})
+    assert not_a_list.status_code == 400 and "projects" in not_a_list.get_json()["error"]
+    assert _ballots() == 0 and len(flask_calls) == 6  # every refusal was the view's
 
 
 def test_an_unconfirmed_account_is_refused(app, client, api_vote, flask_calls):
