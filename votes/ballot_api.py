@@ -42,18 +42,21 @@ MAX_BODY = 64 * 1024  # a ballot is a few hundred bytes; bigger goes to Flask (4
 
 
 def parse_choices(data) -> dict[int, int] | None:
-    """{"projects": [ids]} or {"points": {"id": n}} as project id -> points; None when malformed."""
+    """{"projects": [ids]} or {"points": {"id": n}} as project id -> points; None when malformed
+    (ids and points must fit the database's integers: the rule check says the rest)."""
     if not isinstance(data, dict):
         return None
     try:
         if isinstance(data.get("points"), dict):
-            return {int(k): int(v) for k, v in data["points"].items()}
-        projects = data.get("projects") or []
-        if not isinstance(projects, list):
-            return None
-        return {int(pid): 1 for pid in projects}
+            choices = {int(k): int(v) for k, v in data["points"].items()}
+        else:
+            projects = data.get("projects") or []
+            if not isinstance(projects, list):
+                return None
+            choices = {int(pid): 1 for pid in projects}
     except (TypeError, ValueError, AttributeError):
         return None
+    return choices if cast_function.fits(choices) else None
 
 
 class BallotEndpoint:

@@ -164,6 +164,13 @@ $fn$
 DROP_SQL = "DROP FUNCTION IF EXISTS cast_ballot(integer, integer, integer, text, text, integer[], integer[], " \
            "text, integer, text, timestamp, text[], integer, integer)"
 
+INT_MAX = 2 ** 31 - 1  # PostgreSQL's integer: project ids and points beyond it cannot be on a ballot
+
+
+def fits(choices: dict[int, int]) -> bool:
+    return all(-INT_MAX <= n <= INT_MAX for pair in choices.items() for n in pair)
+
+
 # The phase kinds in which voting is allowed, from the one table that says so.
 VOTE_PHASE_KINDS = sorted(kind.name for kind, actions in PHASE_ACTIONS.items() if Action.vote in actions)
 

@@ -200,6 +200,8 @@ def refusal(outcome: str, *, detail: int | None = None, budget_id: int | None = 
                                   "yours is %(district)s.", district=district.name))
     if outcome == "rule":  # the message says what to change: the same check in Python gives it
         budget = db.session.get(Budget, budget_id)
+        if budget is None:
+            return NotFound(_("No such budget."))
         summary = summarise(budget, project_map(budget), choices or {})
         return DomainError(summary.errors[0] if summary.errors else _("This ballot does not follow the rule."))
     if outcome == "already_voted":
@@ -252,6 +254,8 @@ def _cast_with_statements(conn, budget_id: int, choices: dict[int, int], *, vote
 def _cast_with_function(conn, budget_id: int, choices: dict[int, int], *, voter_id, user_id, channel,
                         operator_id, commune_slug, process_slug, receipt, now, you, rate) -> tuple[int, int]:
     """The cast as one call of the PostgreSQL function (cast_function.py). Returns (ballot id, voter id)."""
+    if not cast_function.fits(choices):  # a number no database integer holds: no project, no valid points
+        raise refusal("rule", budget_id=budget_id, choices=choices)
     row = conn.exec_driver_sql(cast_function.CALL_SQL, cast_function.call_arguments(
         budget_id, voter_id=voter_id, user_id=user_id, commune_slug=commune_slug, process_slug=process_slug,
         choices=choices, channel=Channel(channel).value, operator_id=operator_id, receipt_hash=receipt,

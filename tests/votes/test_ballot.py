@@ -189,6 +189,9 @@ def test_json_api_with_csrf_header(app, client, csrf, vote):
     headers = {"X-CSRFToken": info["csrf_token"]}
     over = client.post(base, json={"projects": [p1, p2, p3]}, headers=headers)
     assert over.status_code == 400 and "more than the budget" in over.get_json()["error"]
+    for malformed in ({"projects": [10 ** 12]}, {"points": {str(p1): 10 ** 30}}, {"projects": str(p1)}, [p1]):
+        response = client.post(base, json=malformed, headers=headers)
+        assert response.status_code == 400 and "projects" in response.get_json()["error"], malformed
     ok = client.post(base, json={"projects": [p1, p2]}, headers=headers)
     assert ok.status_code == 201 and ok.get_json()["receipt"]
     assert _count(Ballot) == 1

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from budgets.models import VotingRule
-from participation.errors import Conflict, PermissionDenied
+from participation.errors import Conflict, DomainError, PermissionDenied
 from participation.extensions import db
 from participation.models import PhaseKind, Role
 from votes import operations as ops
@@ -79,6 +79,10 @@ def test_cumulative_paper_ballot(app, stand):
     budget = make_budget(process, rule=VotingRule.cumulative, name="Points")
     a, b = budget.projects[0].id, budget.projects[1].id
     with app.test_request_context():
+        # A number no database integer holds is refused with the rule's message, on either database.
+        with pytest.raises(DomainError, match="at most 4 points"):
+            cast_paper_ballot(reviewer, commune, budget, {a: 10 ** 12}, name="Ida Ott", year_of_birth=1950,
+                              address="2 rue Haute")
         cast_paper_ballot(reviewer, commune, budget, {a: 4, b: 3}, name="Ida Ott", year_of_birth=1950,
                           address="2 rue Haute")
     assert ops.budget_election(budget)["ballots"] == [{str(a): 4, str(b): 3}]
