@@ -193,16 +193,22 @@ def call_arguments(budget_id: int, *, voter_id: int | None, user_id: int | None,
 
 
 @functools.lru_cache(maxsize=8)
-def _parse_rate(text: str) -> tuple[int, int]:
-    item = parse_limit(text)
-    return item.amount, item.get_expiry()
+def _parse(text: str):
+    return parse_limit(text)
+
+
+def ballot_limit(config):
+    """BALLOT_RATE_LIMIT ("30 per minute") as a `limits` item, parsed once; the limiter counts with it the
+    submissions that reach Flask."""
+    return _parse(config["BALLOT_RATE_LIMIT"])
 
 
 def ballot_rate(config) -> tuple[int, int] | None:
-    """BALLOT_RATE_LIMIT ("30 per minute") as (ballots, seconds), or None when rate limits are off."""
-    if not limiter.enabled or not config.get("RATELIMIT_ENABLED", True):
+    """The same limit as (ballots, seconds) for the cast itself, or None when rate limits are off."""
+    if not limiter.enabled:
         return None
-    return _parse_rate(config.get("BALLOT_RATE_LIMIT") or "30 per minute")
+    item = ballot_limit(config)
+    return item.amount, item.get_expiry()
 
 
 # `create_all` (tests, benchmarks) creates the function too; deployments get it from the migration.

@@ -6,7 +6,6 @@ from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_te
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
-from limits import parse as parse_limit
 
 from budgets.ballot_check import rule_description, summarise
 from budgets.models import Budget, BudgetScope, Verification, VotingRule
@@ -17,7 +16,7 @@ from participation.forms import attach_error
 from participation.models import Action, Process
 from participation.tenancy import process_blueprint
 
-from . import operations as ops
+from . import cast_function, operations as ops
 from .ballot_api import parse_choices
 from .forms import ReceiptForm, eligibility_form
 from .operations_voters import register_online_voter
@@ -32,8 +31,8 @@ def _over_ballot_limit() -> bool:
     ballots are also limited by the cast itself, from the ballots stored (cast_function.ballot_rate)."""
     if not limiter.enabled:
         return False
-    limit = parse_limit(current_app.config.get("BALLOT_RATE_LIMIT") or "30 per minute")
-    return not limiter.limiter.hit(limit, "ballot", f"user:{current_user.get_id()}")
+    return not limiter.limiter.hit(cast_function.ballot_limit(current_app.config), "ballot",
+                                   f"user:{current_user.get_id()}")
 
 
 @bp.get("/")
