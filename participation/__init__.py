@@ -72,6 +72,17 @@ def _register_hooks(app: Flask) -> None:
     def load_user(user_id: str):
         return db.session.get(User, int(user_id))
 
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        """A script (a JSON request) gets a 401 it can read; a person the login page, and back after."""
+        from flask import redirect
+        from flask_babel import gettext as _
+        from flask_login import login_url
+
+        if request.is_json or request.accept_mimetypes.best == "application/json":
+            return jsonify({"error": _("Please log in first.")}), 401
+        return redirect(login_url(login_manager.login_view, next_url=request.url))
+
     app.before_request(redirect_commune_host)
     app.after_request(set_security_headers)
 

@@ -197,12 +197,11 @@ api_bp = Blueprint("votes_api", __name__, url_prefix="/<commune>/processes/<proc
 
 
 @api_bp.post("/<int:budget_id>/api")
+@login_required
 def api_cast(commune: str, process: str, budget_id: int):
     """Cast a ballot: {"projects": [ids]} or {"points": {"id": n}}. 201 with the receipt code.
     On PostgreSQL the lean endpoint (ballot_api.py) casts acceptable ballots before Flask; this view
     answers the rest and explains refusals."""
-    if not current_user.is_authenticated:  # a script gets a status, not the login page
-        return jsonify({"error": _("Please log in first.")}), 401
     if _over_ballot_limit():
         abort(429)
     choices = parse_choices(request.get_json(silent=True) or {})

@@ -72,6 +72,8 @@ def test_refusals_go_to_flask_and_store_nothing(app, client, api_vote, flask_cal
     url, (p1, p2, p3, _p4), user = api_vote
     anonymous = client.post(url, json={"projects": [p1]})
     assert anonymous.status_code == 401 and "log in" in anonymous.get_json()["error"]
+    assert client.get(url, headers={"Accept": "application/json"}).status_code == 401  # the token request too
+    assert client.get(url).status_code == 302  # a person is sent to the login page
     client.set_cookie("session", "forged.cookie.value")
     assert client.post(url, json={"projects": [p1]}).status_code == 401
     login(client, user)
