@@ -113,14 +113,13 @@ class BallotEndpoint:
         if not choices:
             return None
         code, now = new_receipt_code(), utcnow()
-        arguments = cast_function.call_arguments(
-            int(match["budget"]), voter_id=None, user_id=int(user_id), commune_slug=match["commune"],
-            process_slug=match["process"], choices=choices, channel="online", operator_id=None,
-            receipt_hash=receipt_hash(code), now=now, rate=cast_function.ballot_rate(config))
+        cast = cast_function.CastRequest(
+            int(match["budget"]), choices, "online", receipt_hash(code), now, user_id=int(user_id),
+            commune_slug=match["commune"], process_slug=match["process"], rate=cast_function.ballot_rate(config))
         connection = self._checkout(config)
         try:
             with connection.cursor() as cursor:
-                cursor.execute(cast_function.CALL_SQL, arguments, prepare=True)
+                cursor.execute(cast_function.CALL_SQL, cast.arguments(), prepare=True)
                 row = cursor.fetchone()
         except Exception:  # noqa: BLE001 - a dropped connection, a restart: Flask's path retries and reports
             log.warning("lean ballot endpoint: the cast failed, Flask's view takes the request", exc_info=True)

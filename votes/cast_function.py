@@ -15,6 +15,8 @@ a test checks that the migrated function is this one.
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
+from datetime import datetime
 
 from limits import parse as parse_limit
 from sqlalchemy import DDL, event
@@ -180,16 +182,30 @@ CALL_SQL = ("SELECT outcome, ballot_id, voter_id, detail, previous_channel, prev
 _KINDS_LITERAL = "{" + ",".join(VOTE_PHASE_KINDS) + "}"
 
 
-def call_arguments(budget_id: int, *, voter_id: int | None, user_id: int | None, commune_slug: str | None,
-                   process_slug: str | None, choices: dict[int, int], channel: str, operator_id: int | None,
-                   receipt_hash: str, now, rate: tuple[int, int] | None = None) -> tuple:
-    """The positional arguments of CALL_SQL (a DB-API cursor's `execute(CALL_SQL, args)`).
-    `rate`: at most this many online ballots per voter in this many seconds (None: no limit)."""
-    projects = sorted(choices)
-    return (budget_id, voter_id, user_id, commune_slug, process_slug,
-            "{" + ",".join(str(int(p)) for p in projects) + "}",
-            "{" + ",".join(str(int(choices[p])) for p in projects) + "}",
-            channel, operator_id, receipt_hash, now, _KINDS_LITERAL, *(rate or (None, None)))
+@dataclass(frozen=True)
+class CastRequest:
+    """One ballot to record: who (a voter by id, or an account's voter), where, what, and the cast's own
+    facts (receipt hash, time, rate limit). Both ways of casting take it (operations.py, ballot_api.py)."""
+    budget_id: int
+    choices: dict[int, int]  # project id -> points (1 for approval)
+    channel: str  # "online" or "paper"
+    receipt_hash: str
+    now: datetime
+    voter_id: int | None = None
+    user_id: int | None = None
+    operator_id: int | None = None
+    commune_slug: str | None = None  # with process_slug: the API's URL, which the budget must match
+    process_slug: str | None = None
+    rate: tuple[int, int] | None = None  # at most so many online ballots per voter in so many seconds
+
+    def arguments(self) -> tuple:
+        """The positional arguments of CALL_SQL (a DB-API cursor's `execute(CALL_SQL, args)`)."""
+        projects = sorted(self.choices)
+        return (self.budget_id, self.voter_id, self.user_id, self.commune_slug, self.process_slug,
+                "{" + ",".join(str(int(p)) for p in projects) + "}",
+                "{" + ",".join(str(int(self.choices[p])) for p in projects) + "}",
+                self.channel, self.operator_id, self.receipt_hash, self.now, _KINDS_LITERAL,
+                *(self.rate or (None, None)))
 
 
 @functools.lru_cache(maxsize=8)

@@ -209,15 +209,15 @@ def refusal(outcome: str, *, detail: int | None = None, budget_id: int | None = 
     raise ValueError(f"unknown cast outcome {outcome!r}")
 
 
-def _cast_with_statements(conn, budget_id: int, choices: dict[int, int], *, voter_id, user_id, channel,
-                          operator_id, commune_slug, process_slug, receipt, now, you, rate) -> tuple[int, int]:
+def _cast_with_statements(conn, cast: cast_function.CastRequest, you: bool) -> tuple[int, int]:
     """The cast as SQL Core statements (SQLite). Returns (ballot id, voter id)."""
-    if voter_id is not None:
-        voter = conn.execute(_SQL.lock_by_id, {"voter_id": voter_id}).first()
+    budget_id, choices, channel, now, rate = cast.budget_id, cast.choices, cast.channel, cast.now, cast.rate
+    if cast.voter_id is not None:
+        voter = conn.execute(_SQL.lock_by_id, {"voter_id": cast.voter_id}).first()
     else:
-        voter = conn.execute(_SQL.lock_by_user, {"user_id": user_id, "budget_id": budget_id}).first()
-    budget, projects, vote_open, settings = _vote_context(conn, budget_id, commune_slug, process_slug)
-    if voter is None and voter_id is None:
+        voter = conn.execute(_SQL.lock_by_user, {"user_id": cast.user_id, "budget_id": budget_id}).first()
+    budget, projects, vote_open, settings = _vote_context(conn, budget_id, cast.commune_slug, cast.process_slug)
+    if voter is None and cast.voter_id is None:
         raise refusal("not_registered")
     if voter is None or voter.process_id != budget.process_id:
         raise refusal("no_voter")
@@ -242,7 +242,7 @@ def _cast_with_statements(conn, budget_id: int, choices: dict[int, int], *, vote
         raise refusal("already_voted", previous=current, you=you)
     ballot_id = conn.execute(_SQL.insert_ballot, {
         "voter_id": voter.id, "budget_id": budget_id, "is_current": True, "channel": channel,
-        "operator_id": operator_id, "receipt_hash": receipt, "cast_at": now}).scalar_one()
+        "operator_id": cast.operator_id, "receipt_hash": cast.receipt_hash, "cast_at": now}).scalar_one()
     # One multi-row INSERT (an executemany would run one INSERT per choice on the server).
     conn.execute(_SQL.insert_choices.values([{"ballot_id": ballot_id, "project_id": pid, "points": points}
                                              for pid, points in sorted(choices.items())]))
@@ -251,20 +251,16 @@ def _cast_with_statements(conn, budget_id: int, choices: dict[int, int], *, vote
     return ballot_id, voter.id
 
 
-def _cast_with_function(conn, budget_id: int, choices: dict[int, int], *, voter_id, user_id, channel,
-                        operator_id, commune_slug, process_slug, receipt, now, you, rate) -> tuple[int, int]:
+def _cast_with_function(conn, cast: cast_function.CastRequest, you: bool) -> tuple[int, int]:
     """The cast as one call of the PostgreSQL function (cast_function.py). Returns (ballot id, voter id)."""
-    if not cast_function.fits(choices):  # a number no database integer holds: no project, no valid points
-        raise refusal("rule", budget_id=budget_id, choices=choices)
-    row = conn.exec_driver_sql(cast_function.CALL_SQL, cast_function.call_arguments(
-        budget_id, voter_id=voter_id, user_id=user_id, commune_slug=commune_slug, process_slug=process_slug,
-        choices=choices, channel=Channel(channel).value, operator_id=operator_id, receipt_hash=receipt,
-        now=now, rate=rate)).one()
+    if not cast_function.fits(cast.choices):  # a number no database integer holds: no project, no valid points
+        raise refusal("rule", budget_id=cast.budget_id, choices=cast.choices)
+    row = conn.exec_driver_sql(cast_function.CALL_SQL, cast.arguments()).one()
     if row.outcome != "ok":
         previous = SimpleNamespace(channel=Channel(row.previous_channel), cast_at=row.previous_cast_at) \
             if row.previous_channel else None
-        raise refusal(row.outcome, detail=row.detail, budget_id=budget_id, choices=choices, previous=previous,
-                      you=you)
+        raise refusal(row.outcome, detail=row.detail, budget_id=cast.budget_id, choices=cast.choices,
+                      previous=previous, you=you)
     return row.ballot_id, row.voter_id
 
 
@@ -283,10 +279,10 @@ def cast_ballot(voter_id: int | None, budget: Budget | int, choices: dict[int, i
     try:
         db.session.flush()  # a voter just identified at a stand (ORM) must be visible to the statements below
         conn = db.session.connection()
-        cast = _cast_with_function if conn.dialect.name == "postgresql" else _cast_with_statements
-        ballot_id, the_voter = cast(conn, budget_id, choices, voter_id=voter_id, user_id=user_id, channel=channel,
-                                    operator_id=operator_id, commune_slug=commune_slug, process_slug=process_slug,
-                                    receipt=receipt_hash(code), now=now, you=you, rate=rate)
+        record = _cast_with_function if conn.dialect.name == "postgresql" else _cast_with_statements
+        ballot_id, the_voter = record(conn, cast_function.CastRequest(
+            budget_id, choices, Channel(channel).value, receipt_hash(code), now, voter_id=voter_id, user_id=user_id,
+            operator_id=operator_id, commune_slug=commune_slug, process_slug=process_slug, rate=rate), you)
         # No outbox job: a ballot has no side effect, so a plain commit (no relay round trip).
         db.session.commit()
     except IntegrityError:

@@ -24,9 +24,8 @@ pytestmark = needs_postgres
 def _call(budget, voter, choices):
     """The function's outcome, rolled back whatever it is (the comparison must not change the data)."""
     conn = db.session.connection()
-    row = conn.exec_driver_sql(cast_function.CALL_SQL, cast_function.call_arguments(
-        budget.id, voter_id=voter.id, user_id=None, commune_slug=None, process_slug=None, choices=choices,
-        channel="online", operator_id=None, receipt_hash=f"parity-{random.random()}", now=utcnow())).one()
+    row = conn.exec_driver_sql(cast_function.CALL_SQL, cast_function.CastRequest(
+        budget.id, choices, "online", f"parity-{random.random()}", utcnow(), voter_id=voter.id).arguments()).one()
     db.session.rollback()
     return row.outcome
 
@@ -74,11 +73,9 @@ def test_refusals_store_nothing_and_success_stores_the_choices(app):
     first, second = sorted(project_map(budget))[:2]
 
     def call(choices, **kw):
-        args = dict(voter_id=voter.id, user_id=None, commune_slug=None, process_slug=None, choices=choices,
-                    channel="online", operator_id=None, receipt_hash=f"h-{random.random()}", now=utcnow())
-        args.update(kw)
-        row = db.session.connection().exec_driver_sql(cast_function.CALL_SQL,
-                                                      cast_function.call_arguments(budget.id, **args)).one()
+        cast = cast_function.CastRequest(budget.id, choices, "online", f"h-{random.random()}", utcnow(),
+                                         voter_id=voter.id, **kw)
+        row = db.session.connection().exec_driver_sql(cast_function.CALL_SQL, cast.arguments()).one()
         db.session.commit()
         return row
 
