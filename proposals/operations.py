@@ -1,6 +1,7 @@
 """Proposals: shared checks, themes, settings, submission, editing and withdrawal."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -13,7 +14,8 @@ from participation.html import clean_html
 from participation.jobs import commit
 from participation.models import Action, Commune, District, Process, Role, User, utcnow
 from participation.operations import audit
-from participation.permissions import require_confirmed, require_phase, require_role, require_same_commune
+from participation.permissions import (get_belonging, require_confirmed, require_phase, require_role,
+                                       require_same_commune)
 
 from . import images
 from .operations_list import SORTS, Filters, Page, list_proposals, list_query, places  # noqa: F401 - public API
@@ -113,10 +115,8 @@ def save_settings(actor: User, commune: Commune, process: Process, **values) -> 
 # ---------------------------------------------------------------- reading
 
 def get_proposal(commune: Commune, process: Process, proposal_id: int) -> Proposal:
-    proposal = db.session.get(Proposal, proposal_id)
-    if proposal is None or proposal.commune_id != commune.id or proposal.process_id != process.id:
-        raise NotFound(_l("No such proposal."))
-    return proposal
+    return get_belonging(Proposal, proposal_id, lambda p: p.commune_id == commune.id and p.process_id == process.id,
+                         _l("No such proposal."))
 
 
 def has_engagement(proposal: Proposal) -> bool:
@@ -167,19 +167,28 @@ def _check_place(district_id, theme_id, latitude, longitude, commune: Commune) -
         raise DomainError(_l("These coordinates are not on Earth."), field="latitude")
 
 
-def _add_images(proposal: Proposal, uploads: list[bytes], alt: str) -> list[str]:
-    """Store uploads; returns the stored names so a failed transaction can remove them."""
-    if len(proposal.images) + len(uploads) > images.MAX_IMAGES:
-        raise DomainError(_l("At most %(n)s images per proposal.", n=images.MAX_IMAGES), field="images")
-    checked = [images.read_image(data) for data in uploads]  # refuse the whole batch before writing any file
-    stored = []
-    for image, fmt in checked:
-        saved = images.write(image, fmt)
-        stored.append(saved.filename)
-        proposal.images.append(ProposalImage(
-            filename=saved.filename, content_type=saved.content_type, width=saved.width, height=saved.height,
-            alt=(alt or "").strip()[:200], position=len(proposal.images)))
-    return stored
+@contextmanager
+def _images_added(proposal: Proposal, uploads: list[bytes], alt: str):
+    """Store the uploads on the proposal for the transaction run in the `with` block. If anything fails
+    (a bad image, the flush, the commit), the session is rolled back and every file already written is
+    removed, so no file outlives a transaction that did not commit."""
+    stored: list[str] = []
+    try:
+        if len(proposal.images) + len(uploads) > images.MAX_IMAGES:
+            raise DomainError(_l("At most %(n)s images per proposal.", n=images.MAX_IMAGES), field="images")
+        checked = [images.read_image(data) for data in uploads]  # refuse the whole batch before writing any file
+        for image, fmt in checked:
+            saved = images.write(image, fmt)
+            stored.append(saved.filename)
+            proposal.images.append(ProposalImage(
+                filename=saved.filename, content_type=saved.content_type, width=saved.width, height=saved.height,
+                alt=(alt or "").strip()[:200], position=len(proposal.images)))
+        yield
+    except BaseException:
+        db.session.rollback()
+        for name in stored:
+            images.remove(name)
+        raise
 
 
 def submit_proposal(actor: User, commune: Commune, process: Process, *, title: str, body: str,
@@ -216,19 +225,12 @@ def submit_proposal(actor: User, commune: Commune, process: Process, *, title: s
     authors = [actor] + _resolve_coauthors(actor, coauthors or [])
     proposal.author_links = [ProposalAuthor(user_id=u.id, position=i) for i, u in enumerate(authors)]
     db.session.add(proposal)
-    stored: list[str] = []
-    try:
-        stored = _add_images(proposal, uploads or [], image_alt or title)
+    with _images_added(proposal, uploads or [], image_alt or title):
         db.session.flush()
         from .operations_engagement import _follow
         for user in authors:
             _follow(proposal, user)
         commit()
-    except Exception:
-        db.session.rollback()
-        for name in stored:
-            images.remove(name)
-        raise
     return proposal
 
 
@@ -260,20 +262,13 @@ def edit_proposal(actor: User, commune: Commune, proposal: Proposal, *, title: s
     for img in removed:
         proposal.images.remove(img)
     proposal.updated_at = utcnow()
-    stored: list[str] = []
-    try:
-        stored = _add_images(proposal, uploads or [], image_alt or title)
+    with _images_added(proposal, uploads or [], image_alt or title):
         for position, img in enumerate(proposal.images):
             img.position = position
         db.session.flush()
         publish("proposal.updated", dedupe_key=f"proposal.updated:{proposal.id}:{proposal.updated_at.isoformat()}",
                 proposal_id=proposal.id, actor_id=actor.id)
         commit()
-    except Exception:
-        db.session.rollback()
-        for name in stored:
-            images.remove(name)
-        raise
     for img in removed:
         images.remove(img.filename)
     return proposal

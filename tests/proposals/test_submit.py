@@ -78,6 +78,27 @@ def test_bad_uploads_are_refused_with_a_message(client, payload, name, message):
     assert set(images.upload_dir().iterdir()) == before  # nothing written
 
 
+def test_a_failure_while_storing_images_leaves_no_file(monkeypatch):
+    """The disk fills up on the second image: the first file, already written, goes with the rollback."""
+    commune, process = setup_commune()
+    before = set(images.upload_dir().iterdir())
+    real_write, written = images.write, []
+
+    def write_once(image, fmt):
+        if written:
+            raise OSError("No space left on device")
+        saved = real_write(image, fmt)
+        written.append(saved.filename)
+        return saved
+
+    monkeypatch.setattr(images, "write", write_once)
+    with pytest.raises(OSError):
+        make_proposal(commune, process, uploads=[png_bytes()] * 2)
+    assert len(written) == 1
+    assert set(images.upload_dir().iterdir()) == before
+    assert db.session.scalar(select(func.count(Proposal.id))) == 0
+
+
 def test_gif_with_valid_header_is_refused():
     out = io.BytesIO()
     Image.new("RGB", (5, 5)).save(out, "GIF")
