@@ -12,7 +12,7 @@ from participation.html import clean_html
 from participation.jobs import commit
 from participation.models import Commune, District, Process, Role, User
 from participation.operations import audit
-from participation.permissions import require_role, require_same_commune
+from participation.permissions import get_belonging, require_role, require_same_commune
 
 from .models import Audience, Budget, BudgetScope, Project, Verification, VoteSettings, VotingRule
 
@@ -60,17 +60,11 @@ def list_budgets(process: Process) -> list[Budget]:
 
 
 def get_budget(process: Process, budget_id: int) -> Budget:
-    budget = db.session.get(Budget, budget_id)
-    if budget is None or budget.process_id != process.id:
-        raise NotFound(_("No such budget."))
-    return budget
+    return get_belonging(Budget, budget_id, lambda b: b.process_id == process.id, _("No such budget."))
 
 
 def get_project(process: Process, project_id: int) -> Project:
-    project = db.session.get(Project, project_id)
-    if project is None or project.budget.process_id != process.id:
-        raise NotFound(_("No such project."))
-    return project
+    return get_belonging(Project, project_id, lambda p: p.budget.process_id == process.id, _("No such project."))
 
 
 def save_budget(actor: User, commune: Commune, process: Process, *, name: dict, description: dict, amount: int,

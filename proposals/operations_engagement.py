@@ -15,7 +15,7 @@ from participation.extensions import db
 from participation.html import clean_html
 from participation.jobs import commit
 from participation.models import Action, Commune, Process, User, utcnow
-from participation.permissions import require_confirmed, require_phase, require_same_commune
+from participation.permissions import get_belonging, require_confirmed, require_phase, require_same_commune
 
 from .models import MAX_COMMENT_DEPTH, Comment, Follow, Proposal, ProposalStatus, Support
 from .operations import require_participant, settings_for
@@ -198,10 +198,7 @@ def delete_comment(actor: User, commune: Commune, comment: Comment) -> Comment:
 
 
 def get_comment(proposal: Proposal, comment_id: int) -> Comment:
-    comment = db.session.get(Comment, comment_id)
-    if comment is None or comment.proposal_id != proposal.id:
-        raise NotFound(_l("No such comment."))
-    return comment
+    return get_belonging(Comment, comment_id, lambda c: c.proposal_id == proposal.id, _l("No such comment."))
 
 
 @dataclass

@@ -8,6 +8,7 @@ from participation.errors import Conflict, DomainError, NotFound, PermissionDeni
 from participation.extensions import db
 from participation.jobs import commit
 from participation.models import Commune, User
+from participation.permissions import get_belonging
 
 from .models import UserGroup, UserGroupMember
 from .operations import require_participant
@@ -29,10 +30,7 @@ def create_group(actor: User, commune: Commune, name: str) -> UserGroup:
 
 
 def get_group(commune: Commune, group_id: int) -> UserGroup:
-    group = db.session.get(UserGroup, group_id)
-    if group is None or group.commune_id != commune.id:
-        raise NotFound(_l("No such group."))
-    return group
+    return get_belonging(UserGroup, group_id, lambda g: g.commune_id == commune.id, _l("No such group."))
 
 
 def add_member(actor: User, commune: Commune, group: UserGroup, nickname: str) -> User:

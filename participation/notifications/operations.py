@@ -16,6 +16,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..jobs import check_lease, commit, enqueue
 from ..models import EmailPreference, User, translate, utcnow
+from ..permissions import get_belonging
 from .models import Notification
 
 BATCH = 500  # people per transaction and per e-mail job when fanning out
@@ -155,10 +156,8 @@ def mark_read(user: User, notification_id: int | None = None) -> int:
 
 
 def open_notification(user: User, notification_id: int) -> Notification:
-    notification = db.session.get(Notification, notification_id)
-    if notification is None or notification.user_id != user.id:
-        from ..errors import NotFound
-        raise NotFound(_l("No such notification."))
+    notification = get_belonging(Notification, notification_id, lambda n: n.user_id == user.id,
+                                 _l("No such notification."))
     if notification.read_at is None:
         notification.read_at = utcnow()
         commit()
