@@ -1,21 +1,25 @@
-"""The ballot API's submissions as a lean WSGI endpoint in front of Flask (PostgreSQL only).
+"""Ballot submissions as a lean WSGI endpoint in front of Flask (PostgreSQL only).
 
 Why: a ballot submission is the one request a city's vote can see in bursts, and Flask's request cycle
 (context, session, login, CSRF, limiter, hooks) costs more CPU than the cast itself: measured on the
 benchmark machine, the application's hooks alone held a do-nothing JSON view to 1 170 requests/s on
 2 cores, against 2 860 for plain WSGI (README, "Vote"). This endpoint does the same checks with the
-same secrets and libraries, for `POST /<commune>/processes/<process>/vote/<budget>/api` only:
+same secrets and libraries, for the two ways a ballot is cast:
+`POST /<commune>/processes/<process>/vote/<budget>/cast`, the ballot page's form (what every browser
+sends, with or without JavaScript), and `POST …/<budget>/api`, the JSON API (scripts):
 
 - the account: Flask's signed session cookie (`_user_id`, set by Flask-Login), read with the app's own
   session serializer; the cast function checks that the account exists, is confirmed and is a voter;
-- CSRF: Flask-WTF's signed token in the X-CSRFToken header against the session's, with its referrer
-  check on HTTPS;
+- CSRF: Flask-WTF's signed token (the form's field, or the X-CSRFToken header for the API) against the
+  session's, with its referrer check on HTTPS;
 - the cast itself: one call of the PostgreSQL function (cast_function.py) in autocommit mode, which
   also enforces the per-account ballot rate limit (BALLOT_RATE_LIMIT) from the ballots themselves.
 
-It answers only the requests it accepts (201 with the receipt). Anything else (no session, a bad token,
-over the limit, a refused ballot, a database error, SQLite) goes on to the Flask view `votes_api.api_cast`,
-which checks again and gives the usual message: both paths refuse the same way, and a refused cast
+It answers only the requests it accepts: the form gets Flask's answer (a redirect to the receipt page,
+the receipt code kept in the session cookie, written by Flask's own session interface), the API a 201
+with the receipt. Anything else (no session, a bad token, a form it does not read, over the limit, a
+refused ballot, a database error, SQLite) goes on to the Flask views (`votes.cast`, `votes_api.api_cast`),
+which check again and give the usual message: both paths refuse the same way, and a refused cast
 changed nothing, so checking twice is safe.
 """
 from __future__ import annotations
@@ -26,8 +30,12 @@ import json
 import logging
 import re
 
+from urllib.parse import parse_qsl, quote
+
+from flask.sessions import SecureCookieSession
 from itsdangerous import BadData, URLSafeTimedSerializer
-from werkzeug.http import parse_cookie
+from werkzeug.http import dump_cookie, parse_cookie
+from werkzeug.utils import redirect
 
 from participation.models import utcnow
 from participation.security import security_headers
@@ -36,7 +44,9 @@ from . import cast_function
 from .operations import new_receipt_code, receipt_hash
 
 log = logging.getLogger(__name__)
-PATH = re.compile(r"^/(?P<commune>[^/]+)/processes/(?P<process>[^/]+)/vote/(?P<budget>[0-9]{1,9})/api$")
+PATH = re.compile(r"^/(?P<commune>[^/]+)/processes/(?P<process>[^/]+)/vote/(?P<budget>[0-9]{1,9})/"
+                  r"(?P<kind>api|cast)$")
+NUMBER = re.compile(r"[0-9]{1,10}")  # a project id or points as a form sends them
 POOL_SIZE = 16  # idle connections kept per process (one per busy thread is enough)
 MAX_BODY = 64 * 1024  # a ballot is a few hundred bytes; bigger goes to Flask (413 there)
 
@@ -57,6 +67,32 @@ def parse_choices(data) -> dict[int, int] | None:
     except (TypeError, ValueError, AttributeError):
         return None
     return choices if cast_function.fits(choices) else None
+
+
+def parse_form(body: bytes, token_field: str) -> tuple[str | None, dict[int, int] | None]:
+    """The ballot page's cast form as (CSRF token, choices): `project` ids (one point each) or
+    `points-<id>` inputs. Choices are None unless the form is a plain, well-formed ballot: anything
+    else (a repeated field, another field, both kinds, a bad number) is left to Flask's view, whose
+    `_choices` reads the same plain forms to the same choices (tests/votes/test_ballot_api.py)."""
+    try:
+        pairs = parse_qsl(body.decode("ascii"), keep_blank_values=True, strict_parsing=True)
+    except (UnicodeDecodeError, ValueError):
+        return None, None
+    token, projects, points = None, {}, {}
+    for key, value in pairs:
+        if key == token_field and token is None:
+            token = value
+        elif key == "project" and NUMBER.fullmatch(value):
+            projects[int(value)] = 1
+        elif key.startswith("points-") and NUMBER.fullmatch(key[7:]) and NUMBER.fullmatch(value) \
+                and int(key[7:]) not in points:
+            points[int(key[7:])] = int(value)
+        else:
+            return token, None
+    if projects and points:
+        return token, None
+    choices = projects or {pid: n for pid, n in points.items() if n}
+    return token, (choices if choices and cast_function.fits(choices) else None)
 
 
 class BallotEndpoint:
@@ -82,7 +118,9 @@ class BallotEndpoint:
         accepted = self._cast(environ, match, body)
         if accepted is None:
             return self.next_app(environ, start_response)
-        payload = json.dumps(accepted).encode()
+        if match["kind"] == "cast":
+            return self._receipt_redirect(environ, match, *accepted, start_response)
+        payload = json.dumps(accepted[1]).encode()
         start_response("201 CREATED", [
             ("Content-Type", "application/json"), ("Content-Length", str(len(payload))),
             ("Cache-Control", "no-store"), *security_headers(self.app.config)])
@@ -97,20 +135,30 @@ class BallotEndpoint:
         return bool(config.get("BALLOT_API_LEAN", True) and protection != "strong"
                     and str(config["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"))
 
-    def _cast(self, environ, match, body: bytes) -> dict | None:
-        """The receipt of the ballot cast, or None to let Flask handle (and explain) the request."""
+    def _cast(self, environ, match, body: bytes) -> tuple[dict, dict] | None:
+        """(the session, the receipt) of the ballot cast, or None to let Flask handle (and explain) the
+        request."""
         config = self.app.config
         session = self._session(environ)
         user_id = session.get("_user_id")
-        if not (isinstance(user_id, str) and user_id.isdigit()) or not self._csrf_ok(environ, session):
+        if not (isinstance(user_id, str) and user_id.isdigit()):
             return None
-        if "json" not in (environ.get("CONTENT_TYPE") or ""):
-            return None
-        try:
-            choices = parse_choices(json.loads(body))
-        except (ValueError, RecursionError):
-            return None
-        if not choices:
+        content_type = environ.get("CONTENT_TYPE") or ""
+        if match["kind"] == "cast":
+            if not content_type.startswith("application/x-www-form-urlencoded"):
+                return None
+            token, choices = parse_form(body, config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
+        else:
+            if "json" not in content_type:
+                return None
+            token = next((environ.get("HTTP_" + name.upper().replace("-", "_"))
+                          for name in config.get("WTF_CSRF_HEADERS", ["X-CSRFToken", "X-CSRF-Token"])
+                          if environ.get("HTTP_" + name.upper().replace("-", "_"))), None)
+            try:
+                choices = parse_choices(json.loads(body))
+            except (ValueError, RecursionError):
+                return None
+        if not choices or not self._csrf_ok(environ, session, token):
             return None
         code, now = new_receipt_code(), utcnow()
         cast = cast_function.CastRequest(
@@ -128,7 +176,28 @@ class BallotEndpoint:
         self._checkin(connection)
         if row is None or row[0] != "ok":
             return None
-        return {"receipt": code, "ballot": row[1], "cast_at": now.isoformat() + "Z"}
+        return session, {"receipt": code, "ballot": row[1], "cast_at": now.isoformat() + "Z"}
+
+    def _receipt_redirect(self, environ, match, session: dict, receipt: dict, start_response):
+        """What Flask's `votes.cast` answers: a redirect to the receipt page, the code in the session
+        (shown once there). The cookie's attributes come from Flask's session interface; the test compares
+        the whole answer with Flask's. Written by hand: werkzeug's Response and Flask's save_session cost
+        a sixth of the endpoint's CPU."""
+        app, interface = self.app, self.app.session_interface
+        location = quote(environ.get("SCRIPT_NAME", "") + environ["PATH_INFO"].removesuffix("cast") + "receipt")
+        updated = SecureCookieSession(session)
+        updated["receipt"] = {"budget": int(match["budget"]), "code": receipt["receipt"]}
+        cookie = dump_cookie(
+            interface.get_cookie_name(app), self._serializer.dumps(dict(updated)),
+            expires=interface.get_expiration_time(app, updated), httponly=interface.get_cookie_httponly(app),
+            domain=interface.get_cookie_domain(app), path=interface.get_cookie_path(app),
+            secure=interface.get_cookie_secure(app), samesite=interface.get_cookie_samesite(app),
+            partitioned=interface.get_cookie_partitioned(app))
+        body = redirect(location).get_data()
+        start_response("302 FOUND", [
+            ("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body))),
+            ("Location", location), ("Vary", "Cookie"), ("Set-Cookie", cookie), *security_headers(app.config)])
+        return [body]
 
     def _session(self, environ) -> dict:
         """Flask's session, read as Flask reads it (signed cookie, same lifetime); {} when absent or forged."""
@@ -144,14 +213,11 @@ class BallotEndpoint:
             return {}
         return data if isinstance(data, dict) else {}
 
-    def _csrf_ok(self, environ, session: dict) -> bool:
-        """Flask-WTF's check (csrf.py: protect and validate_csrf) for a token sent in a header."""
+    def _csrf_ok(self, environ, session: dict, token: str | None) -> bool:
+        """Flask-WTF's check (csrf.py: protect and validate_csrf) of the form's or the header's token."""
         config = self.app.config
         if not (config.get("WTF_CSRF_ENABLED", True) and config.get("WTF_CSRF_CHECK_DEFAULT", True)):
             return True
-        token = next((environ.get("HTTP_" + name.upper().replace("-", "_"))
-                      for name in config.get("WTF_CSRF_HEADERS", ["X-CSRFToken", "X-CSRF-Token"])
-                      if environ.get("HTTP_" + name.upper().replace("-", "_"))), None)
         expected = session.get(config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
         if not token or not isinstance(expected, str):
             return False

@@ -2,13 +2,15 @@
 and a small JSON API (same session and CSRF header) used by scripts and the load benchmark."""
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
 from budgets.ballot_check import rule_description, summarise
-from budgets.models import Budget, BudgetScope, Verification, VotingRule
+from budgets.models import Budget, BudgetScope, Verification
 from budgets.operations import get_budget, vote_settings
 from participation.errors import DomainError
 from participation.extensions import limiter
@@ -17,7 +19,7 @@ from participation.models import Action, Process
 from participation.tenancy import process_blueprint
 
 from . import cast_function, operations as ops
-from .ballot_api import parse_choices
+from .ballot_api import NUMBER, parse_choices
 from .forms import ReceiptForm, eligibility_form
 from .operations_voters import register_online_voter
 
@@ -71,24 +73,23 @@ def eligibility():
                            Verification=Verification), 200 if not form.errors and not form.form_errors else 400
 
 
-def _choices(budget: Budget, form) -> dict[int, int]:
-    """The ballot being built, from the form: hidden project ids (approval) or points inputs (cumulative)."""
-    choices: dict[int, int] = {}
-    if budget.rule == VotingRule.cumulative:
-        for key, value in form.items():
-            if key.startswith("points-") and key[7:].isdigit():
-                try:
-                    points = int(value or 0)
-                except ValueError:
-                    points = 0
-                if points:
-                    choices[int(key[7:])] = points
-        return choices
-    choices = {int(v): 1 for v in form.getlist("project") if v.isdigit()}
-    if (form.get("add") or "").isdigit():
+def _choices(form) -> dict[int, int]:
+    """The ballot being built, from the form: hidden `project` ids (one point each: approval rules, with
+    the add/remove buttons) and `points-<id>` inputs (cumulative). Read whatever the budget's rule, as
+    the API reads {"projects"} or {"points"}: the cast checks the choices against the rule. The lean
+    endpoint reads the same cast form (ballot_api.parse_form) and must find the same choices."""
+    choices = {int(v): 1 for v in form.getlist("project") if NUMBER.fullmatch(v)}
+    if NUMBER.fullmatch(form.get("add") or ""):
         choices[int(form["add"])] = 1
-    if (form.get("remove") or "").isdigit():
+    if NUMBER.fullmatch(form.get("remove") or ""):
         choices.pop(int(form["remove"]), None)
+    for key, value in form.items():
+        if key.startswith("points-") and NUMBER.fullmatch(key[7:]):
+            points = int(value) if re.fullmatch(r"-?[0-9]{1,10}", value or "") else 0  # negatives: the rule refuses
+            if points:
+                choices[int(key[7:])] = points
+            else:  # 0 points: not chosen
+                choices.pop(int(key[7:]), None)
     return choices
 
 
@@ -121,7 +122,7 @@ def ballot(budget_id: int):
         current = ops.current_ballots(voter).get(budget.id)
         choices = {c.project_id: c.points for c in current.choices} if current else {}
         return _render_ballot(budget, voter, choices)
-    choices = _choices(budget, request.form)
+    choices = _choices(request.form)
     if request.form.get("action") == "review":
         summary = summarise(budget, ops.project_map(budget), choices)
         if summary.ok:
@@ -140,7 +141,7 @@ def cast(budget_id: int):
     voter, redirect_response = _voter_or_redirect(budget)
     if redirect_response:
         return redirect_response
-    choices = _choices(budget, request.form)
+    choices = _choices(request.form)
     try:
         _ballot, code = ops.cast_online_ballot(current_user, g.process, budget, choices)
     except DomainError as exc:

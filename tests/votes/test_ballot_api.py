@@ -1,12 +1,16 @@
-"""The lean ballot endpoint (votes/ballot_api.py) accepts exactly what the Flask view accepts: it casts
-acceptable ballots itself and passes everything else to Flask, which refuses with its usual message."""
+"""The lean ballot endpoint (votes/ballot_api.py) accepts exactly what the Flask views accept (the ballot
+page's cast form and the JSON API): it casts acceptable ballots itself, answers as Flask would, and passes
+everything else to Flask, which refuses with its usual message."""
 from __future__ import annotations
 
 import re
+from http.cookies import SimpleCookie
 
 import pytest
 from sqlalchemy import func, select, text, update
+from werkzeug.datastructures import MultiDict
 
+from budgets.models import Budget, VotingRule
 from participation.extensions import db
 from participation.models import User
 from votes.models import Ballot
@@ -31,16 +35,19 @@ def api_vote(app, vote):
 
 @pytest.fixture
 def flask_calls(app):
-    """How many requests reached the Flask view (the lean endpoint answers the others itself)."""
+    """The requests that reached the Flask views of the cast (the lean endpoint answers the others itself)."""
     calls = []
-    original = app.view_functions["votes_api.api_cast"]
+    originals = {name: app.view_functions[name] for name in ("votes_api.api_cast", "votes.cast")}
 
-    def spy(**kwargs):
-        calls.append(kwargs)
-        return original(**kwargs)
-    app.view_functions["votes_api.api_cast"] = spy
+    def spy(original):
+        def view(**kwargs):
+            calls.append(kwargs)
+            return original(**kwargs)
+        return view
+    for name, original in originals.items():
+        app.view_functions[name] = spy(original)
     yield calls
-    app.view_functions["votes_api.api_cast"] = original
+    app.view_functions.update(originals)
 
 
 def _ballots() -> int:
@@ -137,3 +144,91 @@ def test_a_lost_database_connection_falls_back_to_flask(app, client, api_vote, f
     assert response.status_code == 201 and len(flask_calls) == 1  # Flask's path (which pings) cast it
     assert _ballots() == 2
     assert client.post(url, json={"projects": [p1, p2]}).status_code == 201 and len(flask_calls) == 1
+
+
+# ---------------------------------------------------------------- the ballot page's cast form
+
+def _receipt_code(client, location: str) -> str:
+    page = client.get(location).get_data(as_text=True)
+    return re.search(r'id="receipt-code">([A-Z0-9-]+)<', page).group(1)
+
+
+def _cookie_attributes(response) -> dict:
+    [header] = [v for k, v in response.headers.items() if k == "Set-Cookie" and v.startswith("session=")]
+    morsel = SimpleCookie(header)["session"]
+    return {key: morsel[key] for key in morsel.keys() if key != "expires"} | {"expires": bool(morsel["expires"])}
+
+
+def test_the_cast_form_is_answered_as_flask_answers_it(app, client, api_vote, flask_calls):
+    url, (p1, p2, p3, p4), user = api_vote
+    cast_url = url.removesuffix("api") + "cast"
+    login(client, user)
+    lean = client.post(cast_url, data={"project": [p1, p2]})
+    assert lean.status_code == 302 and flask_calls == [] and _ballots() == 1
+    first_code = _receipt_code(client, lean.location)  # the receipt page finds the code in the session
+    app.config["BALLOT_API_LEAN"] = False
+    try:
+        flask = client.post(cast_url, data={"project": [p3, p4]})
+    finally:
+        app.config["BALLOT_API_LEAN"] = True
+    assert flask.status_code == 302 and len(flask_calls) == 1 and _ballots() == 2
+    second_code = _receipt_code(client, flask.location)
+    assert lean.location == flask.location and lean.get_data() == flask.get_data()
+    assert {k for k, _v in lean.headers.items()} == {k for k, _v in flask.headers.items()}
+    for name in ("Content-Type", "Vary", "Content-Security-Policy", "X-Content-Type-Options"):
+        assert lean.headers.get(name) == flask.headers.get(name), name
+    assert _cookie_attributes(lean) == _cookie_attributes(flask)
+    check = "/ville/processes/bp/vote/check"
+    assert "Replaced" in client.post(check, data={"code": first_code}).get_data(as_text=True)
+    assert "Counted" in client.post(check, data={"code": second_code}).get_data(as_text=True)
+
+
+def test_the_forms_of_the_pages_are_read_by_the_lean_endpoint(app, client, api_vote, flask_calls):
+    """The confirmation page's own cast form, as a browser sends it, for both kinds of rules."""
+    url, (p1, p2, *_), user = api_vote
+    base = url.removesuffix("api")
+    login(client, user)
+    page = client.post(base, data={"project": [p1, p2], "action": "review"}).get_data(as_text=True)
+    cast_form = re.search(r'<form method="post" action="([^"]+/cast)">(.*?)</form>', page, re.S)
+    fields = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', cast_form.group(2))
+    response = client.post(cast_form.group(1), data=MultiDict(fields))
+    assert response.status_code == 302 and flask_calls == [] and _ballots() == 1
+
+    budget = db.session.get(Budget, int(url.split("/")[-2]))
+    budget.rule, budget.total_points, budget.max_points_per_project = VotingRule.cumulative, 10, 4
+    db.session.commit()
+    page = client.post(base, data={f"points-{p1}": "3", f"points-{p2}": "0", "action": "review"})
+    cast_form = re.search(r'<form method="post" action="([^"]+/cast)">(.*?)</form>', page.get_data(as_text=True), re.S)
+    fields = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', cast_form.group(2))
+    assert (f"points-{p1}", "3") in fields
+    assert client.post(cast_form.group(1), data=MultiDict(fields)).status_code == 302 and flask_calls == []
+    db.session.rollback()
+    current = db.session.scalar(select(Ballot).where(Ballot.is_current.is_(True)))
+    assert {c.project_id: c.points for c in current.choices} == {p1: 3}
+
+
+def test_forms_it_does_not_read_go_to_flask(app, client, api_vote, flask_calls):
+    url, (p1, p2, p3, _p4), user = api_vote
+    cast_url = url.removesuffix("api") + "cast"
+    assert client.post(cast_url, data={"project": [p1]}).status_code == 302  # anonymous: the login page
+    login(client, user)
+    over = client.post(cast_url, data={"project": [p1, p2, p3]})
+    assert over.status_code == 400 and "more than the budget" in over.get_data(as_text=True)
+    # Not plain ballots (a bad id, both kinds of fields, a button's field, an id beyond the database's
+    # integers): Flask's view reads them its own way, and refuses these.
+    for form in ({"project": ["x"]}, {"project": [p1, p2], f"points-{p3}": "1"},
+                 {"project": [p1, p3], "add": p2}, {"project": [str(10 ** 12)]}):
+        assert client.post(cast_url, data=form).status_code == 400, form
+    assert _ballots() == 0 and len(flask_calls) == 6
+
+
+def test_the_cast_form_checks_csrf_like_flask_wtf(app, client, csrf, api_vote, flask_calls):
+    url, (p1, *_), user = api_vote
+    cast_url = url.removesuffix("api") + "cast"
+    _csrf_login(client, user)
+    token = client.get(url).get_json()["csrf_token"]
+    assert client.post(cast_url, data={"project": [p1]}).status_code == 400
+    assert client.post(cast_url, data={"project": [p1], "csrf_token": token[:-2] + "xx"}).status_code == 400
+    assert _ballots() == 0 and flask_calls == []  # Flask-WTF refused them before the view
+    assert client.post(cast_url, data={"project": [p1], "csrf_token": token}).status_code == 302
+    assert _ballots() == 1 and flask_calls == []
