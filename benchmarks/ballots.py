@@ -2,17 +2,20 @@
 
     .venv/bin/python benchmarks/ballots.py                       # 60 s, 2 000 voters, gthread x 6 threads
     .venv/bin/python benchmarks/ballots.py --duration 20 --threads 4 --concurrency 8
+    .venv/bin/python benchmarks/ballots.py --api                 # the JSON API instead of the page's form
 
 What it does:
 1. creates a fresh PostgreSQL database (dropped at the end unless --keep), its tables, one commune, a
    process in its vote phase, one approval budget of 100 000 EUR with 8 projects, and N voters;
 2. gives each voter a signed session cookie, exactly what logging in would set (password hashing
    is deliberately not part of the measure), then one GET of the ballot's JSON API per voter returns
-   the CSRF token (sent back in the X-CSRFToken header, as the browser-side script would);
+   the CSRF token (a field of the ballot page's form, or the X-CSRFToken header for the API);
 3. starts `gunicorn -w 2 -k gthread --threads T wsgi:app` on 127.0.0.1 (ballots can change: each
    submission supersedes the voter's previous ballot, the heavier path), with the per-account rate
    limit raised (all clients are 127.0.0.1; the cast still checks it on every ballot), and jobs inline (no Redis);
-4. fires POST /<commune>/processes/<p>/vote/<budget>/api from one asyncio client process (--clients)
+4. fires POST /<commune>/processes/<p>/vote/<budget>/cast, the confirmation page's form (what every
+   browser sends, with or without JavaScript; answered by a redirect to the receipt page), or with --api
+   POST …/<budget>/api (JSON), from one asyncio client process (--clients)
    over --concurrency keep-alive connections for --duration seconds, each request a random valid
    ballot of the next voter in turn;
 5. prints accepted ballots per second, p50/p95/p99/max latency, the status codes, accepted vs stored
@@ -39,7 +42,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -175,7 +178,17 @@ async def _prepare(port: int, path: str, cookies: list[str], concurrency: int) -
     return out  # type: ignore[return-value]
 
 
-async def _load(port: int, path: str, voters: list[tuple[str, str]], projects, concurrency: int,
+def submission(path: str, form: bool, cookie: str, token: str, chosen: list[int]) -> tuple[str, dict, bytes]:
+    """The confirmation page's cast form, as a browser sends it, or (--api) the JSON API's request."""
+    if form:
+        body = urlencode([("csrf_token", token)] + [("project", pid) for pid in chosen]).encode()
+        return path.removesuffix("/api") + "/cast", {
+            "Cookie": f"session={cookie}", "Content-Type": "application/x-www-form-urlencoded"}, body
+    return path, {"Cookie": f"session={cookie}", "X-CSRFToken": token, "Content-Type": "application/json",
+                  "Accept": "application/json"}, json.dumps({"projects": chosen}).encode()
+
+
+async def _load(port: int, path: str, form: bool, voters: list[tuple[str, str]], projects, concurrency: int,
                 duration: float, seed_value: int) -> dict:
     rng = random.Random(seed_value)
     latencies: list[float] = []
@@ -187,12 +200,10 @@ async def _load(port: int, path: str, voters: list[tuple[str, str]], projects, c
         connection = Connection(port)
         while time.perf_counter() < deadline:
             cookie, token = voters[next(turn) % len(voters)]
-            body = json.dumps({"projects": random_ballot(rng, projects)}).encode()
+            target, headers, body = submission(path, form, cookie, token, random_ballot(rng, projects))
             started = time.perf_counter()
             try:
-                status, _h, _p = await connection.request("POST", path, {
-                    "Cookie": f"session={cookie}", "X-CSRFToken": token, "Content-Type": "application/json",
-                    "Accept": "application/json"}, body)
+                status, _h, _p = await connection.request("POST", target, headers, body)
             except (OSError, asyncio.IncompleteReadError):
                 status = 0
                 connection.close()
@@ -204,9 +215,9 @@ async def _load(port: int, path: str, voters: list[tuple[str, str]], projects, c
 
 
 def client_process(args: tuple) -> dict:
-    port, path, voters, projects, concurrency, duration, seed_value = args
+    port, path, form, voters, projects, concurrency, duration, seed_value = args
     cpu = time.process_time()
-    result = asyncio.run(_load(port, path, voters, projects, concurrency, duration, seed_value))
+    result = asyncio.run(_load(port, path, form, voters, projects, concurrency, duration, seed_value))
     result["cpu"] = time.process_time() - cpu
     return result
 
@@ -273,6 +284,8 @@ def main() -> None:
     parser.add_argument("--redis", default="", help="the limiter's storage on this Redis (as in production; it "
                                                     "counts only submissions that reach Flask); "
                                                     "default: in-process memory")
+    parser.add_argument("--api", action="store_true", help="submit ballots to the JSON API instead of the "
+                                                             "confirmation page's form")
     parser.add_argument("--keep", action="store_true", help="keep the database")
     parser.add_argument("--pgbench", type=float, default=10, metavar="SECONDS",
                         help="then call the cast function from pgbench (C client) for this long: what "
@@ -305,10 +318,11 @@ def main() -> None:
         wait_for(port)
         voters = asyncio.run(_prepare(port, data["path"], data["cookies"], 16))
         print(f"{len(voters)} voters ready; {server}; {args.clients} client process(es) x {args.concurrency} "
-              f"keep-alive connections; {args.duration:.0f} s; limiter storage (submissions reaching Flask) "
+              f"keep-alive connections; {args.duration:.0f} s; {'JSON API' if args.api else 'cast form'}; "
+              f"limiter storage (submissions reaching Flask) "
               f"in {'Redis' if args.redis else 'memory'}")
         chunks = [voters[i::args.clients] for i in range(args.clients)]
-        jobs = [(port, data["path"], chunk, data["projects"], args.concurrency, args.duration, i)
+        jobs = [(port, data["path"], not args.api, chunk, data["projects"], args.concurrency, args.duration, i)
                 for i, chunk in enumerate(chunks)]
         workers, backends = server_pids(gunicorn.pid, db_url, name)
         cpu_before = {pid: cpu_seconds([pid]) for pid in workers + backends}
@@ -326,7 +340,8 @@ def main() -> None:
         for r in results:
             for k, v in r["statuses"].items():
                 statuses[k] = statuses.get(k, 0) + v
-        accepted = statuses.get(201, 0)
+        accepted_status = 201 if args.api else 302  # the form redirects to the receipt
+        accepted = statuses.get(accepted_status, 0)
         import psycopg
         with psycopg.connect(db_url) as conn:
             stored = conn.execute("SELECT count(*) FROM ballots").fetchone()[0]
@@ -343,7 +358,7 @@ def main() -> None:
 
         def pct(p: float) -> float:
             return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000 if latencies else 0.0
-        errors = {k: v for k, v in statuses.items() if k != 201}
+        errors = {k: v for k, v in statuses.items() if k != accepted_status}
         print(f"requests {len(latencies)} in {elapsed:.1f} s; statuses {dict(sorted(statuses.items()))}")
         print(f"ballots/s {accepted / args.duration:.0f} (accepted, sustained over {args.duration:.0f} s)")
         print(f"latency ms: p50 {pct(0.50):.1f}  p95 {pct(0.95):.1f}  p99 {pct(0.99):.1f}  "
