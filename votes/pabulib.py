@@ -83,6 +83,7 @@ def _parse(f: IO[str]) -> Election:
     section = None
     header: list[str] | None = None
     meta: dict[str, str] = {}
+    meta_lines: dict[str, int] = {}  # the line of each META key, for errors about its value
     projects: dict[str, Project] = {}
     vote_type = None
     counter: Counter = Counter()
@@ -127,7 +128,6 @@ def _parse(f: IO[str]) -> Election:
             header = [h.strip().lower() for h in row]
             col = {h: i for i, h in enumerate(header)}
             if section == "meta":
-                meta_lines: dict[str, int] = {}
                 if header[:2] != ["key", "value"]:
                     raise PabulibError(line, "META header must be 'key;value'")
             elif section == "projects":
