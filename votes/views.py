@@ -1,5 +1,6 @@
 """Ballot pages: eligibility, the ballot (works without JavaScript), confirmation, receipt and its check,
-and a small JSON API (same session and CSRF header) used by scripts and the load benchmark."""
+and a small JSON API (same session, CSRF token in a header) for scripts. On PostgreSQL the lean endpoint
+(ballot_api.py) casts acceptable ballots of both the cast form and the API before these views."""
 from __future__ import annotations
 
 import re
