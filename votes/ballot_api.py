@@ -1,10 +1,11 @@
 """Ballot submissions as a lean WSGI endpoint in front of Flask (PostgreSQL only).
 
 Why: a ballot submission is the one request a city's vote can see in bursts, and Flask's request cycle
-(context, session, login, CSRF, limiter, hooks) costs more CPU than the cast itself: measured on the
-benchmark machine, the application's hooks alone held a do-nothing JSON view to 1 170 requests/s on
-2 cores, against 2 860 for plain WSGI (README, "Vote"). This endpoint does the same checks with the
-same secrets and libraries, for the two ways a ballot is cast:
+(context, session, login, CSRF, limiter, hooks) costs more CPU than the cast itself: on a 2-core
+machine the application's hooks alone held a do-nothing JSON view to 1 170 requests/s, against 2 860
+for plain WSGI, and the cast form through Flask ran at 206 ballots/s against 1 259 here (README, "The
+vote"). This endpoint does the same checks with the same secrets and libraries, for the two ways a
+ballot is cast:
 `POST /<commune>/processes/<process>/vote/<budget>/cast`, the ballot page's form (what every browser
 sends, with or without JavaScript), and `POST …/<budget>/api`, the JSON API (scripts):
 
@@ -16,8 +17,8 @@ sends, with or without JavaScript), and `POST …/<budget>/api`, the JSON API (s
   also enforces the per-account ballot rate limit (BALLOT_RATE_LIMIT) from the ballots themselves.
 
 It answers only the requests it accepts: the form gets Flask's answer (a redirect to the receipt page,
-the receipt code kept in the session cookie, written by Flask's own session interface), the API a 201
-with the receipt. Anything else (no session, a bad token, a form it does not read, over the limit, a
+the receipt code kept in the session cookie, signed and set as Flask's session interface does), the API
+a 201 with the receipt. Anything else (no session, a bad token, a form it does not read, over the limit, a
 refused ballot, a database error, SQLite) goes on to the Flask views (`votes.cast`, `votes_api.api_cast`),
 which check again and give the usual message: both paths refuse the same way, and a refused cast
 changed nothing, so checking twice is safe.
@@ -73,7 +74,7 @@ def parse_form(body: bytes, token_field: str) -> tuple[str | None, dict[int, int
     """The ballot page's cast form as (CSRF token, choices): `project` ids (one point each) or
     `points-<id>` inputs. Choices are None unless the form is a plain, well-formed ballot: anything
     else (a repeated field, another field, both kinds, a bad number) is left to Flask's view, whose
-    `_choices` reads the same plain forms to the same choices (tests/votes/test_ballot_api.py)."""
+    `_choices` reads the same plain forms to the same choices (tests/votes/test_ballot.py compares them)."""
     try:
         pairs = parse_qsl(body.decode("ascii"), keep_blank_values=True, strict_parsing=True)
     except (UnicodeDecodeError, ValueError):
