@@ -44,13 +44,14 @@ def healthz():
     return jsonify(body), status
 
 
-def _safe_next(target: str | None) -> str:
-    """Only local paths: an open redirect would help phishing."""
+def safe_next(target: str | None, fallback: str = "/") -> str:
+    """Only local paths (else `fallback`): an open redirect would help phishing. Browsers read a
+    backslash as a slash, so "/\\evil.example" would leave the site like "//evil.example"."""
     if not target:
-        return "/"
+        return fallback
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return "/"
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return fallback
     return target
 
 
@@ -63,7 +64,7 @@ def set_language():
     if current_user.is_authenticated and current_user.locale != lang:
         current_user.locale = lang
         db.session.commit()
-    return redirect(_safe_next(request.form.get("next")))
+    return redirect(safe_next(request.form.get("next")))
 
 
 @commune_bp.get("/theme.css")

@@ -15,9 +15,10 @@ from budgets.models import Budget, BudgetScope, Verification
 from budgets.operations import get_budget, vote_settings
 from participation.errors import DomainError
 from participation.extensions import limiter
-from participation.forms import attach_error
+from participation.forms import attach_error, form_status
 from participation.models import Action, Process
 from participation.tenancy import process_blueprint
+from participation.views import safe_next
 
 from . import cast_function, operations as ops
 from .ballot_api import NUMBER, parse_choices
@@ -68,10 +69,9 @@ def eligibility():
         except DomainError as exc:
             attach_error(form, exc)
         else:
-            return redirect(request.args.get("next") if (request.args.get("next") or "").startswith("/")
-                            and not request.args.get("next", "").startswith("//") else url_for(".home"))
+            return redirect(safe_next(request.args.get("next"), fallback=url_for(".home")))
     return render_template("votes/eligibility.html", process=process, settings=settings, form=form,
-                           Verification=Verification), 200 if not form.errors and not form.form_errors else 400
+                           Verification=Verification), form_status(form)
 
 
 def _choices(form) -> dict[int, int]:

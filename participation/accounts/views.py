@@ -8,7 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..errors import DomainError
 from ..extensions import limiter
 from ..forms import attach_error, form_status
-from ..views import _safe_next
+from ..views import safe_next
 from . import operations
 from .forms import AccountForm, LoginForm, ResendForm, ResetForm, ResetRequestForm, SignupForm
 
@@ -69,7 +69,7 @@ def login():
             login_user(user, remember=form.remember.data)
             session.pop("lang", None)  # the account's language now applies
             flash(_("Welcome, %(name)s.", name=user.nickname), "success")
-            return redirect(_safe_next(request.args.get("next")) if request.args.get("next") else url_for("platform.home"))
+            return redirect(safe_next(request.args.get("next")) if request.args.get("next") else url_for("platform.home"))
     return render_template("accounts/login.html", form=form), form_status(form)
 
 

@@ -147,7 +147,8 @@ def test_ballot_page_without_javascript(app, client, vote):
     response = client.get(f"{base}/{budget.id}/")
     assert response.status_code == 302 and "/eligibility" in response.location
     assert client.post(f"{base}/eligibility", data={}).status_code == 400  # the declaration is required
-    assert client.post(f"{base}/eligibility", data={"attest": "y"}).status_code == 302
+    response = client.post(f"{base}/eligibility?next=/%5Cevil.example/", data={"attest": "y"})
+    assert response.status_code == 302 and response.location == f"{base}/"  # never off the site
     page = client.get(f"{base}/{budget.id}/").get_data(as_text=True)
     assert "<progress" in page and 'name="add"' in page
     # Add three projects, one click at a time: the server recomputes the total each time.
