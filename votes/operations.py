@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 from flask import current_app
-from flask_babel import format_datetime, gettext as _
+from flask_babel import format_datetime, gettext as _, lazy_gettext as _l
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -177,21 +177,24 @@ def _vote_context(conn, budget_id: int, commune_slug: str | None, process_slug: 
     return budget, projects, phase is not None and Action.vote in PHASE_ACTIONS[phase.kind], settings
 
 
+# Refusals whose message needs nothing but the outcome (the others below look at the data).
+_REFUSALS = {
+    "no_budget": (NotFound, _l("No such budget.")),
+    "not_registered": (PermissionDenied, _l("Please confirm that you may take part in this vote first.")),
+    "no_voter": (NotFound, _l("No such voter.")),
+    "unconfirmed": (PermissionDenied, _l("Please confirm your e-mail address first.")),
+    "closed": (Conflict, _l("The vote is not open: ballots can only be cast during the vote phase.")),
+    "rate_limited": (TooManyRequests,
+                     _l("You have sent many ballots in a short time. Please wait a minute and try again.")),
+}
+
+
 def refusal(outcome: str, *, detail: int | None = None, budget_id: int | None = None,
             choices: dict[int, int] | None = None, previous=None, you: bool = True) -> DomainError:
     """The user's message for a refused cast (the outcomes of the PostgreSQL function, cast_function.py)."""
-    if outcome == "no_budget":
-        return NotFound(_("No such budget."))
-    if outcome == "not_registered":
-        return PermissionDenied(_("Please confirm that you may take part in this vote first."))
-    if outcome == "no_voter":
-        return NotFound(_("No such voter."))
-    if outcome == "unconfirmed":
-        return PermissionDenied(_("Please confirm your e-mail address first."))
-    if outcome == "closed":
-        return Conflict(_("The vote is not open: ballots can only be cast during the vote phase."))
-    if outcome == "rate_limited":
-        return TooManyRequests(_("You have sent many ballots in a short time. Please wait a minute and try again."))
+    if outcome in _REFUSALS:
+        error, message = _REFUSALS[outcome]
+        return error(message)
     if outcome == "scope":
         district = db.session.get(District, detail) if detail else None
         if district is None:
