@@ -129,4 +129,4 @@ def import_file(process: str):
                     voters=record.voters), "success")
             return redirect(url_for(".process_results", process=proc.slug, _anchor=f"budget-{budget.id}"))
     return render_template("votes/results_import.html", process=proc, form=form, closed=vote_closed(proc)), \
-        (form_status(form))
+        form_status(form)
