@@ -54,7 +54,7 @@ def _register_blueprints(app: Flask) -> None:
         module = __import__(f"{package}.views", fromlist=["bp"])
         for bp in getattr(module, "blueprints", [module.bp]):
             app.register_blueprint(bp)
-    from votes.results_views import blueprints as results_blueprints  # results and Pabulib interop (issue 6)
+    from votes.results.views import blueprints as results_blueprints  # results and Pabulib interop (issue 6)
     for bp in results_blueprints:
         app.register_blueprint(bp)
     from votes.ballot_api import install as install_ballot_endpoint  # the vote's hot path, before Flask

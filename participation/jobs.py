@@ -43,7 +43,7 @@ REDIS_RETRY_AFTER = 5.0  # after a Redis failure, web requests stop trying Redis
 _TASKS: dict[str, Callable[..., Any]] = {}
 _PERIODIC: list[tuple[float, Callable[[], Any]]] = []
 _TASK_MODULES = ("participation.tasks", "participation.notifications.tasks", "proposals.tasks", "budgets.tasks",
-                 "votes.tasks", "votes.tasks_results")
+                 "votes.tasks", "votes.results.tasks")
 
 
 class LeaseLost(Exception):

@@ -12,9 +12,9 @@ from participation.extensions import db
 from participation.models import AuditEntry, OutboxJob, PhaseKind, Role
 from votes.cli import tally as tally_command
 from votes.models import Ballot
-from votes.models_results import BudgetResult
-from votes.operations_results import compute_result, publish_result, request_tally
-from votes.tasks_results import close_finished_votes
+from votes.results.models import BudgetResult
+from votes.results.operations import compute_result, publish_result, request_tally
+from votes.results.tasks import close_finished_votes
 
 from ..budgets.factories import make_budget
 from ..factories import grant, login, make_commune, make_process, make_user

@@ -12,9 +12,9 @@ from participation.extensions import db
 from participation.models import PhaseKind, Role
 from votes import pabulib
 from votes.models import Ballot, BallotChoice, Voter
-from votes.models_results import BudgetResult, PabulibImport
-from votes.operations_results import compute_result, publish_result
-from votes.results_pabulib import export_budget, export_pabulib, import_pabulib
+from votes.results.models import BudgetResult, PabulibImport
+from votes.results.operations import compute_result, publish_result
+from votes.results.interop import export_budget, export_pabulib, import_pabulib
 from votes.rules import tally
 
 from ..budgets.factories import make_budget, make_settings

@@ -32,9 +32,9 @@ from participation.permissions import require_role, require_same_commune
 from votes import pabulib
 from votes.rules import CUMULATIVE, ElectionError, natural_key
 
-from .models import Ballot, BallotChoice, Channel, Voter
-from .models_results import PabulibImport, TallySettings
-from .results_data import default_tally, from_pabulib_rule, tally_settings, to_pabulib_rule, vote_closed, \
+from ..models import Ballot, BallotChoice, Channel, Voter
+from .models import PabulibImport, TallySettings
+from .data import default_tally, from_pabulib_rule, tally_settings, to_pabulib_rule, vote_closed, \
     vote_phase_end
 
 MAX_TITLE = 200
@@ -149,7 +149,7 @@ def import_pabulib(actor: User, commune: Commune, process: Process, data: bytes 
         rule, completion = from_pabulib_rule(meta.get("rule")) or default_tally(budget)
         db.session.add(TallySettings(budget_id=budget.id, rule=rule, completion=completion, updated_by_id=actor.id))
         audit(commune, actor, "results.pabulib_import", "budget", budget.id, reason=filename[:200])
-        from .tasks_results import tally_budget
+        from .tasks import tally_budget
         enqueue(tally_budget, dedupe_key=f"results.tally:{budget.id}:import", budget_id=budget.id)
         commit()
     except Exception:
@@ -194,7 +194,7 @@ def export_pabulib(budget: Budget, *, include_age: bool = False) -> str:
     """The budget's current ballots as a .pb file (voters anonymised; withdrawn projects and empty ballots
     left out, as in the tally). `votes` and, once a result is published, `selected` columns describe
     the projects."""
-    from .operations_results import published_result
+    from .operations import published_result
 
     cumulative = budget.vote_type == "cumulative"
     projects = [p for p in db.session.scalars(select(Project).where(Project.budget_id == budget.id)

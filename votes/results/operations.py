@@ -27,8 +27,8 @@ from participation.permissions import require_role, require_same_commune
 from votes import pabulib
 from votes.rules import ElectionError, fairness, tally
 
-from .models_results import BudgetResult, TallySettings
-from .results_data import check_tally, election_of, tally_settings, vote_closed
+from .models import BudgetResult, TallySettings
+from .data import check_tally, election_of, tally_settings, vote_closed
 
 
 def _compact(figures: dict) -> dict:
@@ -98,7 +98,7 @@ def request_tally(actor: User, commune: Commune, budget: Budget, *, rule: str, c
     settings.rule, settings.completion = rule, completion
     settings.updated_at, settings.updated_by_id = utcnow(), actor.id
     audit(commune, actor, "results.compute", "budget", budget.id, reason=f"{rule} {completion}")
-    from .tasks_results import tally_budget
+    from .tasks import tally_budget
     enqueue(tally_budget, budget_id=budget.id, rule=rule, completion=completion, requested_by_id=actor.id)
     commit()
 
@@ -156,7 +156,7 @@ def published_results(process: Process) -> list[tuple[Budget, BudgetResult | Non
 def pending_tallies(budget_ids: list[int]) -> set[int]:
     """Budgets whose tally job is waiting or running (the page then says so and refreshes itself)."""
     rows = db.session.scalars(select(OutboxJob.args).where(
-        OutboxJob.task == "votes.tasks_results.tally_budget",
+        OutboxJob.task == "votes.results.tasks.tally_budget",
         OutboxJob.status.in_([OutboxStatus.pending, OutboxStatus.queued])))
     return {args.get("budget_id") for args in rows} & set(budget_ids)
 

@@ -14,7 +14,7 @@ from participation.demo import seeder
 from participation.extensions import db
 from participation.models import Phase, PhaseKind, Process, utcnow
 
-SAMPLE = Path(__file__).resolve().parent.parent / "tests" / "votes" / "data" / "poland_wieliczka_2023_green-budget.pb"
+SAMPLE = Path(__file__).resolve().parents[2] / "tests" / "votes" / "data" / "poland_wieliczka_2023_green-budget.pb"
 SLUG = "edition-passee-2023"
 
 
@@ -25,8 +25,8 @@ def past_edition(commune, process, users) -> None:
         return
     if db.session.scalar(select(Process.id).where(Process.commune_id == commune.id, Process.slug == SLUG)):
         return
-    from .operations_results import compute_result
-    from .results_pabulib import import_pabulib
+    from .operations import compute_result
+    from .interop import import_pabulib
 
     now = utcnow().replace(minute=0, second=0, microsecond=0)
     past = Process(commune_id=commune.id, slug=SLUG, title={

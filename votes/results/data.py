@@ -11,7 +11,7 @@ from participation.extensions import db
 from participation.models import Action, PhaseKind, Process, utcnow
 from votes.rules import Election, Project
 
-from .models_results import TALLY_COMPLETIONS, TALLY_RULES, TallySettings
+from .models import TALLY_COMPLETIONS, TALLY_RULES, TallySettings
 
 RULE_LABELS = {
     "mes": _l("Method of Equal Shares"),

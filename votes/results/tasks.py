@@ -13,14 +13,14 @@ from participation.extensions import db
 from participation.jobs import commit, enqueue, periodic, task
 from participation.models import Phase, PhaseKind, Process, utcnow
 
-from .models_results import BudgetResult
+from .models import BudgetResult
 
 
 @task
 def tally_budget(budget_id: int, rule: str | None = None, completion: str | None = None,
                  requested_by_id: int | None = None) -> None:
     """Idempotent: computing twice the same ballots with the same rule stores one result."""
-    from .operations_results import compute_result
+    from .operations import compute_result
 
     if db.session.get(Budget, budget_id) is None:
         return  # deleted meanwhile
@@ -31,7 +31,7 @@ def close_finished_votes(now: datetime | None = None) -> list[int]:
     """Queue the tally of every budget whose process's vote phase has ended and that has no result computed
     since; the dedupe key (budget and end of the vote) makes it happen once, whoever runs this and how
     often. Returns the ids of the budgets queued by this call or an earlier one."""
-    from .results_data import vote_closed
+    from .data import vote_closed
 
     now = now or utcnow()
     ended = (select(Process).join(Phase, Phase.process_id == Process.id)

@@ -9,9 +9,9 @@ from flask_babel import format_currency, format_percent, gettext as _, ngettext
 
 from budgets.models import Project
 
-from .models_results import BudgetResult
-from .operations_results import result_projects
-from .results_data import rule_label, tally_command
+from .models import BudgetResult
+from .operations import result_projects
+from .data import rule_label, tally_command
 
 
 def money(value: float | int | None, currency: str) -> str:

@@ -16,13 +16,13 @@ from participation.operations import get_process, list_processes
 from participation.permissions import require_role
 from participation.tenancy import staff_blueprint
 
-from .operations_results import (
+from .operations import (
     get_result, latest_result, pending_tallies, publish_result, request_tally, result_history,
 )
-from .results_data import tally_settings, vote_closed
-from .results_explain import percent, result_view
-from .results_forms import ComputeForm, ExportForm, ImportForm, PublishForm
-from .results_pabulib import age_collected, export_budget, import_pabulib, import_record
+from .data import tally_settings, vote_closed
+from .explain import percent, result_view
+from .forms import ComputeForm, ExportForm, ImportForm, PublishForm
+from .interop import age_collected, export_budget, import_pabulib, import_record
 
 results_admin_bp = staff_blueprint("results_admin", __name__, url_prefix="/admin/results",
                                      template_folder="templates", roles=(Role.reviewer,))
@@ -42,7 +42,7 @@ def _process(slug: str):
 
 @results_admin_bp.get("/")
 def index():
-    return render_template("votes/results_admin_index.html",
+    return render_template("results/admin_index.html",
                            processes=list_processes(g.commune, include_unpublished=True))
 
 
@@ -59,7 +59,7 @@ def process_results(process: str):
             "latest": result_view(latest, filename=f"result-{latest.id}.pb") if latest else None,
             "history": result_history(budget), "imported": import_record(budget)})
     pending = pending_tallies([item["budget"].id for item in budgets])
-    return render_template("votes/results_admin.html", process=proc, budgets=budgets, closed=vote_closed(proc),
+    return render_template("results/admin.html", process=proc, budgets=budgets, closed=vote_closed(proc),
                            pending=pending,
                            age=age_collected(proc),
                            can_publish=current_user.has_role(g.commune, Role.administrator), percent=percent)
@@ -128,5 +128,5 @@ def import_file(process: str):
             flash(_("Imported: %(voters)s ballots; the result is computed with the rule given in the file.",
                     voters=record.voters), "success")
             return redirect(url_for(".process_results", process=proc.slug, _anchor=f"budget-{budget.id}"))
-    return render_template("votes/results_import.html", process=proc, form=form, closed=vote_closed(proc)), \
+    return render_template("results/import.html", process=proc, form=form, closed=vote_closed(proc)), \
         form_status(form)

@@ -7,7 +7,7 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from .results_data import COMPLETION_LABELS, RULE_LABELS
+from .data import COMPLETION_LABELS, RULE_LABELS
 
 
 class ComputeForm(FlaskForm):

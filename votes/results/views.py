@@ -13,9 +13,9 @@ from participation.tenancy import process_blueprint
 
 from budgets.operations import get_budget
 
-from . import results_demo, tasks_results  # noqa: F401 - register the demo seeder, the tally job and periodic check
-from .operations_results import published_result, published_results, votes_csv
-from .results_explain import percent, result_view
+from . import demo, tasks  # noqa: F401 - register the demo seeder, the tally job and periodic check
+from .operations import published_result, published_results, votes_csv
+from .explain import percent, result_view
 
 results_bp = process_blueprint("results", __name__, url_prefix="/results", template_folder="templates")
 
@@ -30,7 +30,7 @@ def index():
     process = g.process
     items = [(budget, result_view(result, filename=file_name(process, budget.id, "pb")) if result else None)
              for budget, result in published_results(process)]
-    return render_template("votes/results.html", process=process, items=items, percent=percent)
+    return render_template("results/public.html", process=process, items=items, percent=percent)
 
 
 def _published(budget_id: int):
@@ -64,9 +64,9 @@ def results_section(process: Process) -> str:
     staff = current_user.is_authenticated and current_user.has_role(process.commune, "reviewer")
     if not published and not staff:
         return ""
-    return render_template("votes/results_section.html", process=process, published=published, staff=staff)
+    return render_template("results/section.html", process=process, published=published, staff=staff)
 
 
-from .results_views_admin import results_admin_bp  # noqa: E402
+from .views_admin import results_admin_bp  # noqa: E402
 
 blueprints = [results_bp, results_admin_bp]

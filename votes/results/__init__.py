@@ -1,0 +1,1 @@
+"""Tally jobs, published results, explanations and Pabulib interop of a process's budgets."""
