@@ -10,7 +10,7 @@ from participation.models import PhaseKind, Role
 
 from ..budgets.factories import make_budget
 from ..factories import PASSWORD, grant, make_commune, make_process, make_user
-from ..votes.results_helpers import cast, close_vote
+from ..votes.results.helpers import cast, close_vote
 from .conftest import describe
 
 pytestmark = pytest.mark.browser

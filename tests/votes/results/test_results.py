@@ -16,9 +16,9 @@ from votes.results.models import BudgetResult
 from votes.results.operations import compute_result, publish_result, request_tally
 from votes.results.tasks import close_finished_votes
 
-from ..budgets.factories import make_budget
-from ..factories import grant, login, make_commune, make_process, make_user
-from .results_helpers import cast, close_vote
+from ...budgets.factories import make_budget
+from ...factories import grant, login, make_commune, make_process, make_user
+from .helpers import cast, close_vote
 
 
 class Voted:

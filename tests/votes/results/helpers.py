@@ -7,10 +7,10 @@ from participation.extensions import db
 from participation.models import PhaseKind, utcnow
 from votes.operations import cast_online_ballot
 
-from ..budgets.factories import make_voter
-from ..factories import make_user
+from ...budgets.factories import make_voter
+from ...factories import make_user
 
-DATA = __import__("pathlib").Path(__file__).parent / "data"
+DATA = __import__("pathlib").Path(__file__).parent.parent / "data"
 WIELICZKA = DATA / "poland_wieliczka_2023_green-budget.pb"
 BIELANY = DATA / "poland_warszawa_2021_bielany.pb"
 

@@ -17,9 +17,9 @@ from votes.results.operations import compute_result, publish_result
 from votes.results.interop import export_budget, export_pabulib, import_pabulib
 from votes.rules import tally
 
-from ..budgets.factories import make_budget, make_settings
-from ..factories import grant, login, make_commune, make_process, make_user
-from .results_helpers import BIELANY, WIELICZKA, cast, close_vote, official_winners
+from ...budgets.factories import make_budget, make_settings
+from ...factories import grant, login, make_commune, make_process, make_user
+from .helpers import BIELANY, WIELICZKA, cast, close_vote, official_winners
 
 
 @pytest.fixture
