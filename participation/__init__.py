@@ -64,13 +64,11 @@ def _register_blueprints(app: Flask) -> None:
 def _register_hooks(app: Flask) -> None:
     from .html import render_html
     from .i18n import LANGUAGE_NAMES, available_languages, text_direction
-    from .models import User
     from .security import set_security_headers
     from .tenancy import redirect_commune_host
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        return db.session.get(User, int(user_id))
+    from .accounts.sessions import load_user
+    login_manager.user_loader(load_user)
 
     @login_manager.unauthorized_handler
     def unauthorized():

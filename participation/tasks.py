@@ -6,7 +6,7 @@ from flask_babel import force_locale, gettext as _
 
 from . import mail
 from .extensions import db
-from .jobs import task
+from .jobs import periodic, task
 from .models import User
 from .urls import external_url
 
@@ -55,3 +55,23 @@ def send_account_exists(user_id: int) -> None:
     with force_locale(user.locale or "fr"):
         link = external_url("accounts.reset_request")
         send_templated(user, "account_exists", _("You already have an account"), link=link)
+
+
+@task
+def send_password_changed(user_id: int) -> None:
+    """The owner hears of every password change: a stranger's change (and its sessions ended) is then
+    noticed at once."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        return
+    with force_locale(user.locale or "fr"):
+        link = external_url("accounts.reset_request")
+        send_templated(user, "password_changed", _("Your password has been changed"), link=link)
+
+
+@periodic(3600)
+def prune_sessions() -> int:
+    """Forget sessions whose cookies can no longer be read anyway."""
+    from .accounts.sessions import prune_expired
+
+    return prune_expired()

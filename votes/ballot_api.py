@@ -10,7 +10,10 @@ ballot is cast:
 sends, with or without JavaScript), and `POST …/<budget>/api`, the JSON API (scripts):
 
 - the account: Flask's signed session cookie (`_user_id`, set by Flask-Login), read with the app's own
-  session serializer; the cast function checks that the account exists, is confirmed and is a voter;
+  session serializer; it names the account and its server-side session (participation/accounts/
+  sessions.py), which the cast's own statement checks is still open (a session ended by a logout or a
+  password change casts as nobody, and Flask asks to log in); the cast function checks that the
+  account exists, is confirmed and is a voter;
 - CSRF: Flask-WTF's signed token (the form's field, or the X-CSRFToken header for the API) against the
   session's, with its referrer check on HTTPS;
 - the cast itself: one call of the PostgreSQL function (cast_function.py) in autocommit mode, which
@@ -38,6 +41,7 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.http import dump_cookie, parse_cookie
 from werkzeug.utils import redirect
 
+from participation.accounts.sessions import key_hash, parse_id
 from participation.models import utcnow
 from participation.security import security_headers
 
@@ -50,6 +54,15 @@ PATH = re.compile(r"^/(?P<commune>[^/]+)/processes/(?P<process>[^/]+)/vote/(?P<b
 NUMBER = re.compile(r"[0-9]{1,10}")  # a project id or points as a form sends them
 POOL_SIZE = 16  # idle connections kept per process (one per busy thread is enough)
 MAX_BODY = 64 * 1024  # a ballot is a few hundred bytes; bigger goes to Flask (413 there)
+# The cast's account argument is the session check: the account of the cookie's session if that session
+# is still open, else NULL (the function then refuses, and Flask's view explains). One statement, one
+# round trip, as without the check.
+_ACCOUNT_ARGUMENT = "cast_ballot(%s, %s, %s,"
+_SESSION_ACCOUNT = ("(SELECT s.user_id FROM account_sessions s WHERE s.user_id = %s AND s.key_hash = %s "
+                    "AND s.expires_at > %s)")
+if _ACCOUNT_ARGUMENT not in cast_function.CALL_SQL:  # pragma: no cover - the cast's signature changed
+    raise ImportError("votes.ballot_api: cast_ballot's first arguments are no longer (budget, voter, user)")
+CAST_SQL = cast_function.CALL_SQL.replace(_ACCOUNT_ARGUMENT, f"cast_ballot(%s, %s, {_SESSION_ACCOUNT},", 1)
 
 
 def parse_choices(data) -> dict[int, int] | None:
@@ -141,9 +154,10 @@ class BallotEndpoint:
         request."""
         config = self.app.config
         session = self._session(environ)
-        user_id = session.get("_user_id")
-        if not (isinstance(user_id, str) and user_id.isdigit()):
+        signed_in = parse_id(session.get("_user_id"))
+        if signed_in is None:
             return None
+        user_id, session_key = signed_in
         content_type = environ.get("CONTENT_TYPE") or ""
         if match["kind"] == "cast":
             if not content_type.startswith("application/x-www-form-urlencoded"):
@@ -163,12 +177,14 @@ class BallotEndpoint:
             return None
         code, now = new_receipt_code(), utcnow()
         cast = cast_function.CastRequest(
-            int(match["budget"]), choices, "online", receipt_hash(code), now, user_id=int(user_id),
+            int(match["budget"]), choices, "online", receipt_hash(code), now, user_id=user_id,
             commune_slug=match["commune"], process_slug=match["process"], rate=cast_function.ballot_rate(config))
         connection = self._checkout(config)
         try:
             with connection.cursor() as cursor:
-                cursor.execute(cast_function.CALL_SQL, cast.arguments(), prepare=True)
+                arguments = cast.arguments()
+                cursor.execute(CAST_SQL, (*arguments[:2], user_id, key_hash(session_key), now, *arguments[3:]),
+                               prepare=True)
                 row = cursor.fetchone()
         except Exception:  # noqa: BLE001 - a dropped connection, a restart: Flask's path retries and reports
             log.warning("lean ballot endpoint: the cast failed, Flask's view takes the request", exc_info=True)

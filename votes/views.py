@@ -36,7 +36,7 @@ def _over_ballot_limit() -> bool:
     if not limiter.enabled:
         return False
     return not limiter.limiter.hit(cast_function.ballot_limit(current_app.config), "ballot",
-                                   f"user:{current_user.get_id()}")
+                                   f"user:{current_user.id}")
 
 
 @bp.get("/")

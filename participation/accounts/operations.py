@@ -11,6 +11,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..jobs import commit, enqueue
 from ..models import EmailPreference, User, utcnow
+from . import sessions
 
 # A constant hash checked when the e-mail is unknown, so both paths take the same time.
 _DUMMY_HASH = generate_password_hash("not a real password")
@@ -119,13 +120,37 @@ def user_for_reset(token: str) -> User:
     return user
 
 
+def _set_password(user: User, password: str) -> None:
+    """A new password ends every session of the account (whoever held one) and tells the owner."""
+    from .. import tasks
+
+    user.password_hash = generate_password_hash(password)
+    sessions.end_all(user)
+    enqueue(tasks.send_password_changed, user_id=user.id)
+
+
 def reset_password(token: str, password: str) -> User:
     user = user_for_reset(token)
-    user.password_hash = generate_password_hash(password)
+    _set_password(user, password)
     if user.confirmed_at is None:
         user.confirmed_at = utcnow()  # the link reached the mailbox: the address is confirmed
     commit()
     return user
+
+
+def change_password(user: User, current: str, password: str) -> None:
+    """From the account page: the current password first (a borrowed, signed-in browser is not enough)."""
+    if not check_password_hash(user.password_hash, current):
+        raise DomainError(_l("Your current password is not correct."), field="current")
+    _set_password(user, password)
+    commit()
+
+
+def end_all_sessions(user: User) -> int:
+    """"Sign out everywhere": every browser signed in to this account, this one included."""
+    ended = sessions.end_all(user)
+    commit()
+    return ended
 
 
 def update_account(user: User, *, nickname: str, locale: str, email_preference: str) -> User:
