@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import os
 import secrets
+import re
 from pathlib import Path
+
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")  # trusted in development (no BASE_URL in the environment)
 
 
 def _bool(value: str | None, default: bool = False) -> bool:
@@ -24,6 +27,15 @@ def _secret_key(instance_path: Path) -> str:
     return path.read_text().strip()
 
 
+def parse_trusted_hosts(value: str | None, base_url_from_environment: bool) -> list[str] | None:
+    """TRUSTED_HOSTS ("a.example, .b.example", or "*" for no check) as Flask's list; BASE_URL's host and the
+    communes' are added by participation/hosts.py."""
+    entries = [e.strip().lower() for e in re.split(r"[\s,]+", value or "") if e.strip()]
+    if "*" in entries:
+        return None
+    return entries + ([] if base_url_from_environment else list(LOCAL_HOSTS))
+
+
 def load(instance_path: Path, overrides: dict | None = None) -> dict:
     env = os.environ
     database_url = env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'participation.sqlite'}"
@@ -38,6 +50,8 @@ def load(instance_path: Path, overrides: dict | None = None) -> dict:
         "REDIS_URL": env.get("REDIS_URL") or None,
         "RQ_QUEUE": env.get("RQ_QUEUE", "participation"),
         "BASE_URL": env.get("BASE_URL", "http://127.0.0.1:5000"),
+        # Host names requests may carry besides BASE_URL's and the communes' (participation/hosts.py).
+        "TRUSTED_HOSTS": parse_trusted_hosts(env.get("TRUSTED_HOSTS"), bool(env.get("BASE_URL"))),
         "MAIL_SERVER": env.get("MAIL_SERVER") or None,
         "MAIL_PORT": int(env.get("MAIL_PORT", "25")),
         "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,

@@ -38,8 +38,10 @@ from urllib.parse import parse_qsl, quote
 
 from flask.sessions import SecureCookieSession
 from itsdangerous import BadData, URLSafeTimedSerializer
+from werkzeug.exceptions import SecurityError
 from werkzeug.http import dump_cookie, parse_cookie
 from werkzeug.utils import redirect
+from werkzeug.wsgi import get_host
 
 from participation.accounts.sessions import key_hash, parse_id
 from participation.models import utcnow
@@ -119,7 +121,7 @@ class BallotEndpoint:
 
     def __call__(self, environ, start_response):
         match = PATH.match(environ.get("PATH_INFO", "")) if environ.get("REQUEST_METHOD") == "POST" else None
-        if match is None or not self._enabled():
+        if match is None or not self._enabled() or not self._host_trusted(environ):
             return self.next_app(environ, start_response)
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -148,6 +150,17 @@ class BallotEndpoint:
                                 and self.app.login_manager.session_protection)
         return bool(config.get("BALLOT_API_LEAN", True) and protection != "strong"
                     and str(config["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"))
+
+    def _host_trusted(self, environ) -> bool:
+        """Flask refuses a Host it does not serve (TRUSTED_HOSTS, participation/hosts.py): so does this."""
+        trusted = self.app.config.get("TRUSTED_HOSTS")
+        if trusted is None:
+            return True
+        try:
+            get_host(environ, trusted)
+        except SecurityError:
+            return False
+        return True
 
     def _cast(self, environ, match, body: bytes) -> tuple[dict, dict] | None:
         """(the session, the receipt) of the ballot cast, or None to let Flask handle (and explain) the
