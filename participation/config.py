@@ -72,6 +72,10 @@ def load(instance_path: Path, overrides: dict | None = None) -> dict:
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", str(30 * 1024 * 1024))),
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or env.get("REDIS_URL") or "memory://",
+        # Redis away: limits go on with in-process counters (logged), retried now and then; never a 500.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},  # a hung Redis too
         "RATELIMIT_HEADERS_ENABLED": True,
         "BALLOT_RATE_LIMIT": env.get("BALLOT_RATE_LIMIT", "30 per minute"),  # per account
         "BALLOT_API_LEAN": _bool(env.get("BALLOT_API_LEAN"), True),  # votes/ballot_api.py (PostgreSQL)
