@@ -23,11 +23,18 @@ def send_email(to: str, subject: str, text: str, html: str | None = None) -> Non
     mail.send(mail.build_message(to, subject, text, html))
 
 
+def _account(user_id: int | None, email: str | None) -> User | None:
+    """The account a job is about: by id, or by the address someone typed (None when there is none)."""
+    from .accounts.operations import find_by_email
+
+    return db.session.get(User, user_id) if user_id is not None else find_by_email(email or "")
+
+
 @task
-def send_confirmation(user_id: int) -> None:
+def send_confirmation(user_id: int | None = None, email: str | None = None) -> None:
     from .accounts.operations import confirmation_token
 
-    user = db.session.get(User, user_id)
+    user = _account(user_id, email)
     if user is None or user.confirmed_at is not None:
         return
     with force_locale(user.locale or "fr"):
@@ -36,10 +43,10 @@ def send_confirmation(user_id: int) -> None:
 
 
 @task
-def send_password_reset(user_id: int) -> None:
+def send_password_reset(user_id: int | None = None, email: str | None = None) -> None:
     from .accounts.operations import reset_token
 
-    user = db.session.get(User, user_id)
+    user = _account(user_id, email)
     if user is None:
         return
     with force_locale(user.locale or "fr"):

@@ -37,12 +37,15 @@ def signup(email: str, nickname: str, password: str, locale: str = "fr") -> User
     email, nickname = normalise_email(email), nickname.strip()
     if db.session.scalar(select(User.id).where(func.lower(User.nickname) == nickname.lower())):
         raise DomainError(_l("This nickname is already taken."), field="nickname")
+    # Hashed whether or not the address is known: the hash is most of the time this takes, and a
+    # difference would tell a stranger which addresses have an account. One job either way.
+    password_hash = generate_password_hash(password)
     existing = find_by_email(email)
     if existing is not None:
         enqueue(tasks.send_account_exists, user_id=existing.id)
         commit()
         return None
-    user = User(email=email, nickname=nickname, password_hash=generate_password_hash(password),
+    user = User(email=email, nickname=nickname, password_hash=password_hash,
                 locale=locale, email_preference=EmailPreference.immediately)
     db.session.add(user)
     db.session.flush()
@@ -72,12 +75,11 @@ def confirm(token: str) -> User:
 
 
 def resend_confirmation(email: str) -> None:
+    """Queued whoever asks: the job looks the address up (answers and timings alike reveal nothing)."""
     from .. import tasks
 
-    user = find_by_email(email)
-    if user is not None and user.confirmed_at is None:
-        enqueue(tasks.send_confirmation, user_id=user.id)
-        commit()
+    enqueue(tasks.send_confirmation, email=normalise_email(email))
+    commit()
 
 
 def authenticate(email: str, password: str) -> User:
@@ -99,12 +101,11 @@ def reset_token(user: User) -> str:
 
 
 def request_reset(email: str) -> None:
+    """Queued whoever asks: the job looks the address up and sends nothing for an unknown one."""
     from .. import tasks
 
-    user = find_by_email(email)
-    if user is not None:
-        enqueue(tasks.send_password_reset, user_id=user.id)
-        commit()
+    enqueue(tasks.send_password_reset, email=normalise_email(email))
+    commit()
 
 
 def user_for_reset(token: str) -> User:
