@@ -169,15 +169,16 @@ def commune_settings():
                 "districts": "\n".join(d.name for d in c.districts)}
         data.update({f"name_{k}": v for k, v in c.name.items()})
         data.update({f"description_{k}": v for k, v in c.description.items()})
-    form = commune_form(langs, data=data)
+    form = commune_form(langs, data=data, host_editable=current_user.is_platform_admin)
     if form.validate_on_submit():
+        host = {"host": form.host.data} if "host" in form else {}
         try:
             operations.save_commune(
                 current_user, slug=form.slug.data, name=language_values(form, "name", langs),
                 description=language_values(form, "description", langs), primary_color=form.primary_color.data,
                 accent_color=form.accent_color.data, default_language=form.default_language.data,
-                languages=form.languages.data, host=form.host.data, logo=form.logo.data,
-                districts=form.districts.data.splitlines(), commune=c)
+                languages=form.languages.data, logo=form.logo.data,
+                districts=form.districts.data.splitlines(), commune=c, **host)
         except DomainError as exc:
             attach_error(form, exc)
         else:

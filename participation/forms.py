@@ -113,12 +113,16 @@ class CommuneFormBase(FlaskForm):
     districts = TextAreaField(_l("Districts, one per line"), validators=[Length(max=10000)])
 
 
-def commune_form(languages: list[str], **kwargs) -> FlaskForm:
+def commune_form(languages: list[str], *, host_editable: bool = True, **kwargs) -> FlaskForm:
+    """`host_editable`: platform administrators only (the operation checks it again)."""
     cls = with_language_fields(CommuneFormBase, languages, {
         "name": (StringField, _l("Name"), {"required": True, "validators": [Length(max=120)]}),
         "description": (TextAreaField, _l("Presentation"), {"validators": [Length(max=20000)]}),
     })
-    return cls(**kwargs)
+    form = cls(**kwargs)
+    if not host_editable:
+        del form.host
+    return form
 
 
 def form_status(form) -> int:
