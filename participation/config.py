@@ -82,6 +82,8 @@ def load(instance_path: Path, overrides: dict | None = None) -> dict:
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute;100 per hour"),
         "CONFIRM_TOKEN_MAX_AGE": int(env.get("CONFIRM_TOKEN_MAX_AGE", str(3 * 24 * 3600))),
         "RESET_TOKEN_MAX_AGE": int(env.get("RESET_TOKEN_MAX_AGE", str(2 * 3600))),
+        "INVITATION_MAX_AGE": int(env.get("INVITATION_MAX_AGE", str(14 * 24 * 3600))),  # role invitations
+        "UNSUBSCRIBE_TOKEN_MAX_AGE": int(env.get("UNSUBSCRIBE_TOKEN_MAX_AGE", str(400 * 24 * 3600))),
         "MAP_TILE_URL": env.get("MAP_TILE_URL") or None,
         "VOTER_KEY_SECRET": env.get("VOTER_KEY_SECRET") or None,
         "UPLOAD_DIR": env.get("UPLOAD_DIR") or str(instance_path / "uploads"),

@@ -94,12 +94,14 @@ def phase_form(languages: list[str], kind_names: dict, **kwargs) -> FlaskForm:
     return form
 
 
+ROLE_NAMES = {Role.resident: _l("Resident"), Role.moderator: _l("Moderator"),
+              Role.reviewer: _l("Reviewer (city staff)"), Role.administrator: _l("Administrator")}
+
+
 class RoleForm(FlaskForm):
-    email = EmailField(_l("E-mail address of the account"), validators=[
+    email = EmailField(_l("E-mail address of the person"), validators=[
         DataRequired(), Length(max=254), Email(message=_l("Enter a valid e-mail address."))])
-    role = SelectField(_l("Role"), choices=[
-        (Role.resident.value, _l("Resident")), (Role.moderator.value, _l("Moderator")),
-        (Role.reviewer.value, _l("Reviewer (city staff)")), (Role.administrator.value, _l("Administrator"))])
+    role = SelectField(_l("Role"), choices=[(role.value, name) for role, name in ROLE_NAMES.items()])
 
 
 class CommuneFormBase(FlaskForm):

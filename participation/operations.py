@@ -5,6 +5,7 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from .errors import DomainError, NotFound, PermissionDenied
 from .extensions import db
@@ -142,20 +143,6 @@ def override_phase(actor: User, commune: Commune, process: Process, phase: Phase
     commit()
 
 
-def grant_role(actor: User, commune: Commune, user: User, role: Role) -> Membership:
-    require_role(actor, commune, Role.administrator)
-    existing = db.session.scalar(select(Membership).where(
-        Membership.user_id == user.id, Membership.commune_id == commune.id, Membership.role == role))
-    if existing:
-        return existing
-    membership = Membership(user=user, commune_id=commune.id, role=role)
-    db.session.add(membership)
-    db.session.flush()
-    audit(commune, actor, "role.grant", "user", user.id, reason=role.value)
-    commit()
-    return membership
-
-
 def revoke_role(actor: User, commune: Commune, membership: Membership) -> None:
     require_role(actor, commune, Role.administrator)
     require_same_commune(membership.commune_id, commune)
@@ -167,7 +154,8 @@ def revoke_role(actor: User, commune: Commune, membership: Membership) -> None:
 def members(actor: User, commune: Commune) -> list[Membership]:
     require_role(actor, commune, Role.administrator)
     return list(db.session.scalars(
-        select(Membership).where(Membership.commune_id == commune.id).order_by(Membership.role, Membership.id)))
+        select(Membership).where(Membership.commune_id == commune.id).options(joinedload(Membership.user))
+        .order_by(Membership.role, Membership.id)))
 
 
 def audit_log(actor: User, commune: Commune, limit: int = 200) -> list[AuditEntry]:

@@ -82,3 +82,27 @@ def prune_sessions() -> int:
     from .accounts.sessions import prune_expired
 
     return prune_expired()
+
+
+@task
+def send_role_invitation(invitation_id: int) -> None:
+    """In the language of the account the address belongs to, else the commune's."""
+    from .accounts.invitations import invitation_token
+    from .accounts.models import InvitationStatus, RoleInvitation
+    from .accounts.operations import find_by_email
+    from .forms import ROLE_NAMES
+
+    invitation = db.session.get(RoleInvitation, invitation_id)
+    if invitation is None or invitation.status != InvitationStatus.pending:
+        return
+    user, commune = find_by_email(invitation.email), invitation.commune
+    lang = (user.locale if user else None) or commune.default_language or "fr"
+    with force_locale(lang):
+        link = external_url("accounts.invitation", token=invitation_token(invitation))
+        context = {"user": user, "lang": lang, "link": link, "commune_name": commune.title(lang),
+                   "role_name": str(ROLE_NAMES[invitation.role]), "expires_at": invitation.expires_at,
+                   "inviter": invitation.invited_by.nickname if invitation.invited_by else ""}
+        subject = _("Invitation to take part in running %(commune)s", commune=commune.title(lang))
+        text = render_template("emails/invitation.txt", **context)
+        html = render_template("emails/invitation.html", **context)
+    mail.send(mail.build_message(invitation.email, subject, text, html))

@@ -1,15 +1,15 @@
 """Account pages: thin wrappers around accounts.operations."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale, gettext as _, refresh as refresh_locale
 from flask_login import current_user, login_required
 
 from ..errors import DomainError
 from ..extensions import limiter
-from ..forms import attach_error, form_status
+from ..forms import ROLE_NAMES, attach_error, form_status
 from ..views import safe_next
-from . import operations, sessions
+from . import invitations, operations, sessions
 from .forms import AccountForm, LoginForm, PasswordForm, ResendForm, ResetForm, ResetRequestForm, SignupForm
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
@@ -160,3 +160,26 @@ def end_sessions():
     session["lang"] = visit_language
     flash(_("You are signed out on every browser and device, this one included."), "success")
     return redirect(url_for("accounts.login"))
+
+
+@bp.route("/invitations/<token>", methods=["GET", "POST"])
+def invitation(token: str):
+    """A role offered by e-mail: the addressee, signed in, accepts or declines it."""
+    offered = invitations.invitation_for(token)  # an expired, withdrawn or forged link is explained
+    if request.method == "POST":
+        if not current_user.is_authenticated:
+            return current_app.login_manager.unauthorized()
+        answer = request.form.get("answer")
+        if answer == "accept":
+            invitations.accept(current_user, token)
+            flash(_("You now have the role \"%(role)s\" in %(commune)s.", role=ROLE_NAMES[offered.role],
+                    commune=offered.commune.title(str(get_locale()))), "success")
+            return redirect(url_for("communes.home", commune=offered.commune.slug))
+        if answer == "decline":
+            invitations.decline(current_user, token)
+            flash(_("You declined the invitation."), "success")
+            return redirect(url_for("platform.home"))
+        abort(400)
+    addressee = current_user.is_authenticated and current_user.email == offered.email
+    return render_template("accounts/invitation.html", invitation=offered, role_name=ROLE_NAMES[offered.role],
+                           addressee=addressee)
