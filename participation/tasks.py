@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import render_template
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale, gettext as _, lazy_gettext as _l
 
 from . import mail
 from .extensions import db
@@ -30,16 +30,20 @@ def _account(user_id: int | None, email: str | None) -> User | None:
     return db.session.get(User, user_id) if user_id is not None else find_by_email(email or "")
 
 
+def _mail_account(user: User, template: str, subject, endpoint: str, **values) -> None:
+    """`template` in the account's language, with `subject` (a lazy string) and a link to `endpoint`."""
+    with force_locale(user.locale or "fr"):
+        send_templated(user, template, str(subject), link=external_url(endpoint, **values))
+
+
 @task
 def send_confirmation(user_id: int | None = None, email: str | None = None) -> None:
     from .accounts.operations import confirmation_token
 
     user = _account(user_id, email)
-    if user is None or user.confirmed_at is not None:
-        return
-    with force_locale(user.locale or "fr"):
-        link = external_url("accounts.confirm", token=confirmation_token(user))
-        send_templated(user, "confirm", _("Confirm your e-mail address"), link=link)
+    if user is not None and user.confirmed_at is None:
+        _mail_account(user, "confirm", _l("Confirm your e-mail address"), "accounts.confirm",
+                      token=confirmation_token(user))
 
 
 @task
@@ -47,21 +51,15 @@ def send_password_reset(user_id: int | None = None, email: str | None = None) ->
     from .accounts.operations import reset_token
 
     user = _account(user_id, email)
-    if user is None:
-        return
-    with force_locale(user.locale or "fr"):
-        link = external_url("accounts.reset", token=reset_token(user))
-        send_templated(user, "reset", _("Reset your password"), link=link)
+    if user is not None:
+        _mail_account(user, "reset", _l("Reset your password"), "accounts.reset", token=reset_token(user))
 
 
 @task
 def send_account_exists(user_id: int) -> None:
     user = db.session.get(User, user_id)
-    if user is None:
-        return
-    with force_locale(user.locale or "fr"):
-        link = external_url("accounts.reset_request")
-        send_templated(user, "account_exists", _("You already have an account"), link=link)
+    if user is not None:
+        _mail_account(user, "account_exists", _l("You already have an account"), "accounts.reset_request")
 
 
 @task
@@ -69,11 +67,8 @@ def send_password_changed(user_id: int) -> None:
     """The owner hears of every password change: a stranger's change (and its sessions ended) is then
     noticed at once."""
     user = db.session.get(User, user_id)
-    if user is None:
-        return
-    with force_locale(user.locale or "fr"):
-        link = external_url("accounts.reset_request")
-        send_templated(user, "password_changed", _("Your password has been changed"), link=link)
+    if user is not None:
+        _mail_account(user, "password_changed", _l("Your password has been changed"), "accounts.reset_request")
 
 
 @periodic(3600)

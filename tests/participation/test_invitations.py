@@ -38,6 +38,13 @@ def _user(email: str) -> User:
     return db.session.scalar(select(User).where(User.email == email))
 
 
+def _invite(client, run_jobs, smtp, email: str, role: str) -> str:
+    """The administrator invites `email`; the path of the link it receives."""
+    assert client.post("/ville/admin/roles", data={"email": email, "role": role}).status_code == 302
+    run_jobs()
+    return _link(smtp, email)
+
+
 def _link(smtp, to: str) -> str:
     [msg] = [m for m in smtp.messages if m["To"] == to]
     link = re.search(r"https?://\S+/account/invitations/\S+", smtp.text_of(msg)).group(0)
@@ -89,9 +96,7 @@ def test_the_addressee_accepts_from_their_account(app, client, commune_admin, sm
 
 
 def test_a_new_address_signs_up_then_accepts(app, client, commune_admin, smtp, run_jobs):
-    client.post("/ville/admin/roles", data={"email": "new@example.org", "role": "reviewer"})
-    run_jobs()
-    path = _link(smtp, "new@example.org")
+    path = _invite(client, run_jobs, smtp, "new@example.org", "reviewer")
     newcomer = app.test_client()
     assert newcomer.post("/account/signup", data={
         "email": "new@example.org", "nickname": "Newcomer", "password": "a long password", "confirm": "a long password",
@@ -108,9 +113,7 @@ def test_a_new_address_signs_up_then_accepts(app, client, commune_admin, smtp, r
 
 def test_another_account_cannot_answer_it(app, client, commune_admin, smtp, run_jobs):
     make_user("Bob", email="bob@example.org")
-    client.post("/ville/admin/roles", data={"email": "bob@example.org", "role": "administrator"})
-    run_jobs()
-    path = _link(smtp, "bob@example.org")
+    path = _invite(client, run_jobs, smtp, "bob@example.org", "administrator")
     mallory = app.test_client()
     login(mallory, make_user("Mallory"))
     assert "another e-mail address" in mallory.get(path).get_data(as_text=True)
@@ -151,9 +154,7 @@ def test_declining_and_withdrawing(app, client, commune_admin, smtp, run_jobs):
 def test_expired_or_forged_links_and_revoked_inviters(app, client, commune_admin, smtp, run_jobs):
     admin_email = commune_admin[1].email
     make_user("Bob", email="bob@example.org")
-    client.post("/ville/admin/roles", data={"email": "bob@example.org", "role": "moderator"})
-    run_jobs()
-    path = _link(smtp, "bob@example.org")
+    path = _invite(client, run_jobs, smtp, "bob@example.org", "moderator")
     browser = app.test_client()
     login(browser, _user("bob@example.org"))
     assert browser.get(path + "x").status_code == 400

@@ -10,11 +10,11 @@ from sqlalchemy import func, select
 
 from participation.accounts import operations as accounts
 from participation.extensions import db
-from participation.models import PhaseKind
 from votes.models import Ballot
 
-from ..budgets.factories import make_budget, make_voter
-from ..factories import PASSWORD, login, make_commune, make_process, make_user
+from ..factories import PASSWORD, login, make_user
+from ..votes.test_ballot import vote  # noqa: F401 - the fixture api_vote builds on
+from ..votes.test_ballot_api import api_vote  # noqa: F401 - the fixture
 
 REMEMBER = "remember_token"
 
@@ -144,28 +144,17 @@ def test_an_expired_session_is_refused(app, client):
     assert not _signed_in(client)
 
 
-@pytest.fixture
-def open_vote(app):
-    commune = make_commune("ville")
-    process = make_process(commune, slug="bp", active=PhaseKind.vote)
-    budget = make_budget(process, amount=100_000, costs=(40_000, 30_000, 50_000, 20_000))
-    user = make_user()
-    with app.test_request_context():
-        make_voter(process, user)
-    projects = [p.id for p in sorted(budget.projects, key=lambda p: p.title)]
-    return f"/ville/processes/bp/vote/{budget.id}/", projects, user
-
-
 def _ballots() -> int:
     db.session.rollback()  # see what the lean endpoint (PostgreSQL) committed on its own connection
     return db.session.scalar(select(func.count()).select_from(Ballot))
 
 
 @pytest.mark.parametrize("kind", ["cast", "api"])
-def test_a_copied_cookie_cannot_cast_a_ballot_after_logout(app, client, open_vote, kind):
+def test_a_copied_cookie_cannot_cast_a_ballot_after_logout(app, client, api_vote, kind):
     """On PostgreSQL the lean endpoint (votes/ballot_api.py) takes these submissions: it must refuse a
     stale session as Flask does (hand it to Flask, which asks to log in)."""
-    base, (p1, p2, *_), user = open_vote
+    url, (p1, p2, *_), user = api_vote
+    base = url.removesuffix("api")
     login(client, user)
     thief = _copy(app, client)
 
