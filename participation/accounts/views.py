@@ -133,6 +133,7 @@ def _account_page(form, password_form):
 
 @bp.post("/password")
 @login_required
+@limiter.limit(_login_limit)  # the current password is asked: no guessing it from a borrowed browser
 def change_password():
     form = PasswordForm()
     if form.validate_on_submit():

@@ -172,3 +172,10 @@ def test_a_copied_cookie_cannot_cast_a_ballot_after_logout(app, client, api_vote
     else:
         assert refused.status_code == 401
     assert accounts.authenticate(user.email, PASSWORD).id == user.id  # the account itself is fine
+
+
+def test_guessing_the_current_password_is_rate_limited(client, rate_limits):
+    login(client, make_user())
+    codes = [client.post("/account/password", data={"current": f"guess number {i}", "password": "another long one",
+                                                     "confirm": "another long one"}).status_code for i in range(11)]
+    assert codes[:10] == [400] * 10 and codes[-1] == 429
