@@ -66,6 +66,18 @@ class User(UserMixin, db.Model):
             raise RuntimeError("sign in through participation.accounts.sessions.sign_in")
         return f"{self.id}:{self.session_key}"
 
+    # UserMixin compares get_id(): the same account seen through two sessions is still the same account.
+    __hash__ = object.__hash__
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, User):
+            return NotImplemented
+        return self is other or (self.id is not None and self.id == other.id)
+
+    def __ne__(self, other) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
     @property
     def is_confirmed(self) -> bool:
         return self.confirmed_at is not None

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from participation.accounts import operations as accounts
 from participation.extensions import db
+from participation.models import User
 from votes.models import Ballot
 
 from ..factories import PASSWORD, login, make_user
@@ -179,3 +180,14 @@ def test_guessing_the_current_password_is_rate_limited(client, rate_limits):
     codes = [client.post("/account/password", data={"current": f"guess number {i}", "password": "another long one",
                                                      "confirm": "another long one"}).status_code for i in range(11)]
     assert codes[:10] == [400] * 10 and codes[-1] == 429
+
+
+def test_an_account_is_equal_to_itself_whatever_session_it_came_with(app):
+    """Flask-Login compares users by get_id(), which now names the session too: comparisons (a member of a
+    group, the author of a comment) must still be about the account."""
+    user = make_user()
+    other_copy = db.session.get(User, user.id)
+    other_copy.session_key = "k" * 43
+    assert user == other_copy and not (user != other_copy) and user in [other_copy]
+    assert user != make_user() and User(nickname="a") != User(nickname="a")
+    assert len({user, other_copy}) == 1
