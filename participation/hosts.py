@@ -2,10 +2,11 @@
 
 A request's Host header is the visitor's to write: links built from it (a password-reset link in an
 e-mail, say) would point wherever an attacker likes. So absolute links come from configuration only
-(participation/urls.py), and requests for any other host are refused with a 400 before a view runs. The trusted hosts are BASE_URL's, the TRUSTED_HOSTS variable's (".example.org"
-accepts its sub-domains; "*" turns the check off) and the communes' own hosts, read from the database:
-a change made by this process applies at once, one made elsewhere within HOSTS_REFRESH seconds. Without
-BASE_URL in the environment (development), localhost and 127.0.0.1 are trusted too.
+(participation/urls.py), and requests for any other host are refused with a 400 before a view runs.
+The trusted hosts are BASE_URL's, the TRUSTED_HOSTS variable's (".example.org" accepts its sub-domains;
+"*" turns the check off) and the communes' own hosts, read from the database: a change made by this
+process applies at once, one made elsewhere within HOSTS_REFRESH seconds. Without BASE_URL in the
+environment (development), localhost and 127.0.0.1 are trusted too (config.py).
 """
 from __future__ import annotations
 
