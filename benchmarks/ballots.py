@@ -66,6 +66,7 @@ def seed(db_url: str, voters: int) -> dict:
     from budgets.models import Audience, Budget, BudgetScope, Project, Verification, VoteSettings, VotingRule
     from budgets.operations_eligibility import account_key
     from participation import create_app
+    from participation.accounts.sessions import open_sessions
     from participation.extensions import db
     from participation.models import Commune, Phase, PhaseKind, Process, User, utcnow
     from votes.models import Voter
@@ -105,7 +106,7 @@ def seed(db_url: str, voters: int) -> dict:
              "verification": "declaration", "created_at": now} for uid in ids])
         db.session.commit()
         serializer = app.session_interface.get_signing_serializer(app)
-        cookies = [serializer.dumps({"_user_id": str(uid), "_fresh": True}) for uid in ids]
+        cookies = [serializer.dumps({"_user_id": cookie_id, "_fresh": True}) for cookie_id in open_sessions(ids)]
         return {"path": f"/bench/processes/bp/vote/{budget.id}/api", "budget_id": budget.id,
                 "projects": [(p.id, p.cost) for p in projects], "cookies": cookies}
 

@@ -74,6 +74,7 @@ def build(db):
 
 def main() -> None:
     from participation import create_app
+    from participation.accounts.sessions import open_sessions
     from participation.extensions import db
 
     overrides = {"RATELIMIT_ENABLED": False}
@@ -87,9 +88,10 @@ def main() -> None:
         print(f"database: {db.engine.dialect.name}; built {PROPOSALS} proposals, {SUPPORTS} supports "
               f"in {time.perf_counter() - started:.1f} s")
         base = f"/{commune.slug}/processes/{process.slug}/proposals/"
+        cookie_id = open_sessions([user_id])[0]
     client = app.test_client()
     with client.session_transaction() as session:  # a signed-in visitor: the page also looks up their supports
-        session["_user_id"] = str(user_id)
+        session["_user_id"] = cookie_id
         session["_fresh"] = True
     cases = {"newest": "", "most supported": "?sort=supported", "random": "?sort=random",
              "page 100": "?page=100", "search": "?q=fontaine", "theme filter": f"?theme={theme_id}"}

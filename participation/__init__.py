@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import Flask, g, jsonify, render_template, request
 from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import SecurityError
 
 from . import config as config_module
 from .errors import DomainError
@@ -21,6 +22,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     instance_path = Path(os.environ.get("INSTANCE_PATH") or ROOT / "instance")
     app = Flask(__name__, instance_path=str(instance_path), instance_relative_config=False)
     app.config.update(config_module.load(instance_path, overrides))
+    from . import hosts
+    hosts.install(app)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", os.environ.get("TIMEZONE", "Europe/Paris"))
     logging.basicConfig(level=logging.INFO)
 
@@ -64,13 +67,11 @@ def _register_blueprints(app: Flask) -> None:
 def _register_hooks(app: Flask) -> None:
     from .html import render_html
     from .i18n import LANGUAGE_NAMES, available_languages, text_direction
-    from .models import User
     from .security import set_security_headers
-    from .tenancy import redirect_commune_host
+    from .tenancy import redirect_commune_host, refuse_untrusted_host
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        return db.session.get(User, int(user_id))
+    from .accounts.sessions import load_user
+    login_manager.user_loader(load_user)
 
     @login_manager.unauthorized_handler
     def unauthorized():
@@ -83,6 +84,8 @@ def _register_hooks(app: Flask) -> None:
             return jsonify({"error": _("Please log in first.")}), 401
         return redirect(login_url(login_manager.login_view, next_url=request.url))
 
+    # First of all hooks (CSRF's included): a request for a host we do not serve goes no further.
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_untrusted_host)
     app.before_request(redirect_commune_host)
     app.after_request(set_security_headers)
 
@@ -109,6 +112,12 @@ def _register_hooks(app: Flask) -> None:
     def domain_error(exc: DomainError):
         db.session.rollback()  # a refused action changes nothing, even half-way
         return _error_page(exc.status, exc.message)
+
+    @app.errorhandler(SecurityError)
+    def untrusted_host(exc):
+        """A Host this platform does not serve (hosts.py): a plain answer, since no link can be built."""
+        from flask_babel import gettext as _
+        return _("This site is not served at this address."), 400, {"Content-Type": "text/plain; charset=utf-8"}
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc):

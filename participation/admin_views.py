@@ -10,12 +10,12 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from . import operations
-from .accounts.operations import find_by_email
+from .accounts import invitations
 from .errors import DomainError
 from .extensions import db
-from .forms import RoleForm, attach_error, commune_form, language_values, phase_form, process_form, form_status
+from .forms import ROLE_NAMES, RoleForm, attach_error, commune_form, language_values, phase_form, process_form, form_status
 from .hooks import PHASE_NAMES
-from .models import Membership, Phase, PhaseKind, Role
+from .models import Membership, Phase, PhaseKind, Role, utcnow
 from .permissions import require_role
 from .tenancy import staff_blueprint
 
@@ -135,15 +135,21 @@ def override_phase(slug: str):
 def roles():
     form = RoleForm()
     if form.validate_on_submit():
-        user = find_by_email(form.email.data)
-        if user is None:
-            form.email.errors = [_("No account uses this address: ask the person to sign up first.")]
-        else:
-            operations.grant_role(current_user, g.commune, user, Role(form.role.data))
-            flash(_("The role is granted."), "success")
-            return redirect(url_for("admin.roles"))
-    return render_template("admin/roles.html", form=form, memberships=operations.members(current_user, g.commune)), \
-        form_status(form)
+        invitations.invite(current_user, g.commune, form.email.data, Role(form.role.data))
+        # The same answer whether or not the address has an account: the page reveals nothing.
+        flash(_("An invitation has been sent to %(email)s. The role is given once the person accepts it.",
+                email=form.email.data.strip()), "success")
+        return redirect(url_for("admin.roles"))
+    return render_template("admin/roles.html", form=form, memberships=operations.members(current_user, g.commune),
+                           invitations=invitations.pending(current_user, g.commune), role_names=ROLE_NAMES,
+                           now=utcnow()), form_status(form)
+
+
+@bp.post("/roles/invitations/<int:invitation_id>/withdraw")
+def withdraw_invitation(invitation_id: int):
+    invitations.withdraw(current_user, g.commune, invitation_id)
+    flash(_("The invitation is withdrawn."), "success")
+    return redirect(url_for("admin.roles"))
 
 
 @bp.post("/roles/<int:membership_id>/revoke")
@@ -169,15 +175,16 @@ def commune_settings():
                 "districts": "\n".join(d.name for d in c.districts)}
         data.update({f"name_{k}": v for k, v in c.name.items()})
         data.update({f"description_{k}": v for k, v in c.description.items()})
-    form = commune_form(langs, data=data)
+    form = commune_form(langs, data=data, host_editable=current_user.is_platform_admin)
     if form.validate_on_submit():
+        host = {"host": form.host.data} if "host" in form else {}
         try:
             operations.save_commune(
                 current_user, slug=form.slug.data, name=language_values(form, "name", langs),
                 description=language_values(form, "description", langs), primary_color=form.primary_color.data,
                 accent_color=form.accent_color.data, default_language=form.default_language.data,
-                languages=form.languages.data, host=form.host.data, logo=form.logo.data,
-                districts=form.districts.data.splitlines(), commune=c)
+                languages=form.languages.data, logo=form.logo.data,
+                districts=form.districts.data.splitlines(), commune=c, **host)
         except DomainError as exc:
             attach_error(form, exc)
         else:

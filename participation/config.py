@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import os
 import secrets
+import re
 from pathlib import Path
+
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")  # trusted in development (no BASE_URL in the environment)
 
 
 def _bool(value: str | None, default: bool = False) -> bool:
@@ -24,6 +27,15 @@ def _secret_key(instance_path: Path) -> str:
     return path.read_text().strip()
 
 
+def parse_trusted_hosts(value: str | None, base_url_from_environment: bool) -> list[str] | None:
+    """TRUSTED_HOSTS ("a.example, .b.example", or "*" for no check) as Flask's list; BASE_URL's host and the
+    communes' are added by participation/hosts.py."""
+    entries = [e.strip().lower() for e in re.split(r"[\s,]+", value or "") if e.strip()]
+    if "*" in entries:
+        return None
+    return entries + ([] if base_url_from_environment else list(LOCAL_HOSTS))
+
+
 def load(instance_path: Path, overrides: dict | None = None) -> dict:
     env = os.environ
     database_url = env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'participation.sqlite'}"
@@ -38,6 +50,8 @@ def load(instance_path: Path, overrides: dict | None = None) -> dict:
         "REDIS_URL": env.get("REDIS_URL") or None,
         "RQ_QUEUE": env.get("RQ_QUEUE", "participation"),
         "BASE_URL": env.get("BASE_URL", "http://127.0.0.1:5000"),
+        # Host names requests may carry besides BASE_URL's and the communes' (participation/hosts.py).
+        "TRUSTED_HOSTS": parse_trusted_hosts(env.get("TRUSTED_HOSTS"), bool(env.get("BASE_URL"))),
         "MAIL_SERVER": env.get("MAIL_SERVER") or None,
         "MAIL_PORT": int(env.get("MAIL_PORT", "25")),
         "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,
@@ -58,12 +72,18 @@ def load(instance_path: Path, overrides: dict | None = None) -> dict:
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", str(30 * 1024 * 1024))),
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or env.get("REDIS_URL") or "memory://",
+        # Redis away: limits go on with in-process counters (logged), retried now and then; never a 500.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},  # a hung Redis too
         "RATELIMIT_HEADERS_ENABLED": True,
         "BALLOT_RATE_LIMIT": env.get("BALLOT_RATE_LIMIT", "30 per minute"),  # per account
         "BALLOT_API_LEAN": _bool(env.get("BALLOT_API_LEAN"), True),  # votes/ballot_api.py (PostgreSQL)
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute;100 per hour"),
         "CONFIRM_TOKEN_MAX_AGE": int(env.get("CONFIRM_TOKEN_MAX_AGE", str(3 * 24 * 3600))),
         "RESET_TOKEN_MAX_AGE": int(env.get("RESET_TOKEN_MAX_AGE", str(2 * 3600))),
+        "INVITATION_MAX_AGE": int(env.get("INVITATION_MAX_AGE", str(14 * 24 * 3600))),  # role invitations
+        "UNSUBSCRIBE_TOKEN_MAX_AGE": int(env.get("UNSUBSCRIBE_TOKEN_MAX_AGE", str(400 * 24 * 3600))),
         "MAP_TILE_URL": env.get("MAP_TILE_URL") or None,
         "VOTER_KEY_SECRET": env.get("VOTER_KEY_SECRET") or None,
         "UPLOAD_DIR": env.get("UPLOAD_DIR") or str(instance_path / "uploads"),

@@ -94,12 +94,14 @@ def phase_form(languages: list[str], kind_names: dict, **kwargs) -> FlaskForm:
     return form
 
 
+ROLE_NAMES = {Role.resident: _l("Resident"), Role.moderator: _l("Moderator"),
+              Role.reviewer: _l("Reviewer (city staff)"), Role.administrator: _l("Administrator")}
+
+
 class RoleForm(FlaskForm):
-    email = EmailField(_l("E-mail address of the account"), validators=[
+    email = EmailField(_l("E-mail address of the person"), validators=[
         DataRequired(), Length(max=254), Email(message=_l("Enter a valid e-mail address."))])
-    role = SelectField(_l("Role"), choices=[
-        (Role.resident.value, _l("Resident")), (Role.moderator.value, _l("Moderator")),
-        (Role.reviewer.value, _l("Reviewer (city staff)")), (Role.administrator.value, _l("Administrator"))])
+    role = SelectField(_l("Role"), choices=[(role.value, name) for role, name in ROLE_NAMES.items()])
 
 
 class CommuneFormBase(FlaskForm):
@@ -113,12 +115,16 @@ class CommuneFormBase(FlaskForm):
     districts = TextAreaField(_l("Districts, one per line"), validators=[Length(max=10000)])
 
 
-def commune_form(languages: list[str], **kwargs) -> FlaskForm:
+def commune_form(languages: list[str], *, host_editable: bool = True, **kwargs) -> FlaskForm:
+    """`host_editable`: platform administrators only (the operation checks it again)."""
     cls = with_language_fields(CommuneFormBase, languages, {
         "name": (StringField, _l("Name"), {"required": True, "validators": [Length(max=120)]}),
         "description": (TextAreaField, _l("Presentation"), {"validators": [Length(max=20000)]}),
     })
-    return cls(**kwargs)
+    form = cls(**kwargs)
+    if not host_editable:
+        del form.host
+    return form
 
 
 def form_status(form) -> int:

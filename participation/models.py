@@ -56,6 +56,28 @@ class User(UserMixin, db.Model):
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
+    # The server-side session this request came with (accounts/sessions.py); not a column.
+    session_key = None
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session and remember-me cookies: the account and its session's key,
+        so ending the session (logout, password change) ends every copy of both cookies."""
+        if not self.session_key:
+            raise RuntimeError("sign in through participation.accounts.sessions.sign_in")
+        return f"{self.id}:{self.session_key}"
+
+    # UserMixin compares get_id(): the same account seen through two sessions is still the same account.
+    __hash__ = object.__hash__
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, User):
+            return NotImplemented
+        return self is other or (self.id is not None and self.id == other.id)
+
+    def __ne__(self, other) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
     @property
     def is_confirmed(self) -> bool:
         return self.confirmed_at is not None

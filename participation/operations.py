@@ -5,8 +5,9 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
-from .errors import DomainError, NotFound
+from .errors import DomainError, NotFound, PermissionDenied
 from .extensions import db
 from .html import clean_html
 from .jobs import commit
@@ -142,20 +143,6 @@ def override_phase(actor: User, commune: Commune, process: Process, phase: Phase
     commit()
 
 
-def grant_role(actor: User, commune: Commune, user: User, role: Role) -> Membership:
-    require_role(actor, commune, Role.administrator)
-    existing = db.session.scalar(select(Membership).where(
-        Membership.user_id == user.id, Membership.commune_id == commune.id, Membership.role == role))
-    if existing:
-        return existing
-    membership = Membership(user=user, commune_id=commune.id, role=role)
-    db.session.add(membership)
-    db.session.flush()
-    audit(commune, actor, "role.grant", "user", user.id, reason=role.value)
-    commit()
-    return membership
-
-
 def revoke_role(actor: User, commune: Commune, membership: Membership) -> None:
     require_role(actor, commune, Role.administrator)
     require_same_commune(membership.commune_id, commune)
@@ -167,7 +154,8 @@ def revoke_role(actor: User, commune: Commune, membership: Membership) -> None:
 def members(actor: User, commune: Commune) -> list[Membership]:
     require_role(actor, commune, Role.administrator)
     return list(db.session.scalars(
-        select(Membership).where(Membership.commune_id == commune.id).order_by(Membership.role, Membership.id)))
+        select(Membership).where(Membership.commune_id == commune.id).options(joinedload(Membership.user))
+        .order_by(Membership.role, Membership.id)))
 
 
 def audit_log(actor: User, commune: Commune, limit: int = 200) -> list[AuditEntry]:
@@ -177,14 +165,43 @@ def audit_log(actor: User, commune: Commune, limit: int = 200) -> list[AuditEntr
         .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc()).limit(limit)))
 
 
+KEEP = object()  # save_commune(host=KEEP): the host name stays as it is (commune administrators' saves)
+
+
+def _free_host(value: str | None, commune: Commune | None) -> str | None:
+    """The host name in its stored form, if no one else answers on it: not the platform's own names (a
+    commune there would take over the front page), not another commune's."""
+    from .hosts import normalise_host, platform_hosts
+
+    try:
+        host = normalise_host(value)
+    except ValueError:
+        raise DomainError(_l("Enter a host name such as participer.ville.fr (no path)."), field="host")
+    if host is None:
+        return None
+    if host in platform_hosts():
+        raise DomainError(_l("This is the platform's own address: a commune needs a host name of its own."),
+                          field="host")
+    clash = db.session.scalar(select(Commune.id).where(Commune.host == host))
+    if clash and (commune is None or clash != commune.id):
+        raise DomainError(_l("Another commune already uses this host name."), field="host")
+    return host
+
+
 def save_commune(actor: User, *, slug: str, name: dict, description: dict, primary_color: str,
-                 accent_color: str, default_language: str, languages: list[str], host: str | None = None,
+                 accent_color: str, default_language: str, languages: list[str], host=KEEP,
                  logo: str | None = None, districts: list[str] | None = None,
                  commune: Commune | None = None) -> Commune:
+    """Communes are created by platform administrators; their administrators edit them, except the host
+    name, which only platform administrators set (it decides what the platform serves where)."""
     if commune is None:
         require_platform_admin(actor)
     else:
         require_role(actor, commune, Role.administrator)
+    if host is not KEEP:
+        if not actor.is_platform_admin:
+            raise PermissionDenied(_l("Only platform administrators can set a commune's host name."))
+        host = _free_host(host, commune)
     if slug in RESERVED_SLUGS:
         raise DomainError(_l("This address is reserved by the platform."), field="slug")
     clash = db.session.scalar(select(Commune.id).where(Commune.slug == slug))
@@ -196,7 +213,9 @@ def save_commune(actor: User, *, slug: str, name: dict, description: dict, prima
     if commune is None:
         commune = Commune()
         db.session.add(commune)
-    commune.slug, commune.host, commune.logo = slug, (host or None), (logo or None)
+    commune.slug, commune.logo = slug, (logo or None)
+    if host is not KEEP:
+        commune.host = host
     commune.name = {k: v.strip() for k, v in name.items() if v and v.strip()}
     commune.description = {k: clean_html(v) for k, v in description.items() if v and v.strip()}
     commune.primary_color, commune.accent_color = primary_color, accent_color

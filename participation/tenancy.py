@@ -28,6 +28,14 @@ def commune_blueprint(name: str, import_name: str, url_prefix: str = "", **kwarg
     return bp
 
 
+def refuse_untrusted_host():
+    """Flask found the Host untrusted while routing (TRUSTED_HOSTS, hosts.py); say so before anything runs."""
+    from werkzeug.exceptions import SecurityError
+
+    if isinstance(request.routing_exception, SecurityError):
+        raise request.routing_exception
+
+
 def redirect_commune_host():
     """A commune served on its own host lands on its pages when visiting the root."""
     if request.path != "/":

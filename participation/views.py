@@ -60,10 +60,7 @@ def set_language():
     lang = request.form.get("lang", "")
     if lang not in current_app.config["LANGUAGES"]:
         abort(400)
-    session["lang"] = lang
-    if current_user.is_authenticated and current_user.locale != lang:
-        current_user.locale = lang
-        db.session.commit()
+    session["lang"] = lang  # this visit only: the account's own language is set on the account page
     return redirect(safe_next(request.form.get("next")))
 
 

@@ -17,6 +17,7 @@ from participation.forms import attach_error, form_status
 from participation.hooks import admin_link, process_section
 from participation.models import Action, Role, utcnow
 from participation.tenancy import process_blueprint
+from participation.urls import external_url
 
 from . import demo, images, mapview, models  # noqa: F401 - models registers the tables, demo its seeder
 from . import operations as ops
@@ -222,7 +223,7 @@ def _export_response(body: str, mimetype: str, ext: str) -> Response:
 
 
 def _export_rows():
-    return export.rows(g.process, _locale(), lambda p: url_for("proposals.detail", proposal_id=p.id, _external=True))
+    return export.rows(g.process, _locale(), lambda p: external_url("proposals.detail", proposal_id=p.id))
 
 
 @bp.get("/export.csv")

@@ -10,7 +10,10 @@ ballot is cast:
 sends, with or without JavaScript), and `POST …/<budget>/api`, the JSON API (scripts):
 
 - the account: Flask's signed session cookie (`_user_id`, set by Flask-Login), read with the app's own
-  session serializer; the cast function checks that the account exists, is confirmed and is a voter;
+  session serializer; it names the account and its server-side session (participation/accounts/
+  sessions.py), which the cast's own statement checks is still open (a session ended by a logout or a
+  password change casts as nobody, and Flask asks to log in); the cast function checks that the
+  account exists, is confirmed and is a voter;
 - CSRF: Flask-WTF's signed token (the form's field, or the X-CSRFToken header for the API) against the
   session's, with its referrer check on HTTPS;
 - the cast itself: one call of the PostgreSQL function (cast_function.py) in autocommit mode, which
@@ -35,9 +38,12 @@ from urllib.parse import parse_qsl, quote
 
 from flask.sessions import SecureCookieSession
 from itsdangerous import BadData, URLSafeTimedSerializer
+from werkzeug.exceptions import SecurityError
 from werkzeug.http import dump_cookie, parse_cookie
 from werkzeug.utils import redirect
+from werkzeug.wsgi import get_host
 
+from participation.accounts.sessions import key_hash, parse_id
 from participation.models import utcnow
 from participation.security import security_headers
 
@@ -50,6 +56,15 @@ PATH = re.compile(r"^/(?P<commune>[^/]+)/processes/(?P<process>[^/]+)/vote/(?P<b
 NUMBER = re.compile(r"[0-9]{1,10}")  # a project id or points as a form sends them
 POOL_SIZE = 16  # idle connections kept per process (one per busy thread is enough)
 MAX_BODY = 64 * 1024  # a ballot is a few hundred bytes; bigger goes to Flask (413 there)
+# The cast's account argument is the session check: the account of the cookie's session if that session
+# is still open, else NULL (the function then refuses, and Flask's view explains). One statement, one
+# round trip, as without the check.
+_ACCOUNT_ARGUMENT = "cast_ballot(%s, %s, %s,"
+_SESSION_ACCOUNT = ("(SELECT s.user_id FROM account_sessions s WHERE s.user_id = %s AND s.key_hash = %s "
+                    "AND s.expires_at > %s)")
+if _ACCOUNT_ARGUMENT not in cast_function.CALL_SQL:  # pragma: no cover - the cast's signature changed
+    raise ImportError("votes.ballot_api: cast_ballot's first arguments are no longer (budget, voter, user)")
+CAST_SQL = cast_function.CALL_SQL.replace(_ACCOUNT_ARGUMENT, f"cast_ballot(%s, %s, {_SESSION_ACCOUNT},", 1)
 
 
 def parse_choices(data) -> dict[int, int] | None:
@@ -106,7 +121,7 @@ class BallotEndpoint:
 
     def __call__(self, environ, start_response):
         match = PATH.match(environ.get("PATH_INFO", "")) if environ.get("REQUEST_METHOD") == "POST" else None
-        if match is None or not self._enabled():
+        if match is None or not self._enabled() or not self._host_trusted(environ):
             return self.next_app(environ, start_response)
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -136,14 +151,26 @@ class BallotEndpoint:
         return bool(config.get("BALLOT_API_LEAN", True) and protection != "strong"
                     and str(config["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"))
 
+    def _host_trusted(self, environ) -> bool:
+        """Flask refuses a Host it does not serve (TRUSTED_HOSTS, participation/hosts.py): so does this."""
+        trusted = self.app.config.get("TRUSTED_HOSTS")
+        if trusted is None:
+            return True
+        try:
+            get_host(environ, trusted)
+        except SecurityError:
+            return False
+        return True
+
     def _cast(self, environ, match, body: bytes) -> tuple[dict, dict] | None:
         """(the session, the receipt) of the ballot cast, or None to let Flask handle (and explain) the
         request."""
         config = self.app.config
         session = self._session(environ)
-        user_id = session.get("_user_id")
-        if not (isinstance(user_id, str) and user_id.isdigit()):
+        signed_in = parse_id(session.get("_user_id"))
+        if signed_in is None:
             return None
+        user_id, session_key = signed_in
         content_type = environ.get("CONTENT_TYPE") or ""
         if match["kind"] == "cast":
             if not content_type.startswith("application/x-www-form-urlencoded"):
@@ -163,12 +190,14 @@ class BallotEndpoint:
             return None
         code, now = new_receipt_code(), utcnow()
         cast = cast_function.CastRequest(
-            int(match["budget"]), choices, "online", receipt_hash(code), now, user_id=int(user_id),
+            int(match["budget"]), choices, "online", receipt_hash(code), now, user_id=user_id,
             commune_slug=match["commune"], process_slug=match["process"], rate=cast_function.ballot_rate(config))
         connection = self._checkout(config)
         try:
             with connection.cursor() as cursor:
-                cursor.execute(cast_function.CALL_SQL, cast.arguments(), prepare=True)
+                arguments = cast.arguments()
+                cursor.execute(CAST_SQL, (*arguments[:2], user_id, key_hash(session_key), now, *arguments[3:]),
+                               prepare=True)
                 row = cursor.fetchone()
         except Exception:  # noqa: BLE001 - a dropped connection, a restart: Flask's path retries and reports
             log.warning("lean ballot endpoint: the cast failed, Flask's view takes the request", exc_info=True)

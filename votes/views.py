@@ -35,8 +35,8 @@ def _over_ballot_limit() -> bool:
     ballots are also limited by the cast itself, from the ballots stored (cast_function.ballot_rate)."""
     if not limiter.enabled:
         return False
-    return not limiter.limiter.hit(cast_function.ballot_limit(current_app.config), "ballot",
-                                   f"user:{current_user.get_id()}")
+    return not limiter.hit(cast_function.ballot_limit(current_app.config), "ballot",
+                                   f"user:{current_user.id}")
 
 
 @bp.get("/")

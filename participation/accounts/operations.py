@@ -11,6 +11,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..jobs import commit, enqueue
 from ..models import EmailPreference, User, utcnow
+from . import sessions
 
 # A constant hash checked when the e-mail is unknown, so both paths take the same time.
 _DUMMY_HASH = generate_password_hash("not a real password")
@@ -36,12 +37,15 @@ def signup(email: str, nickname: str, password: str, locale: str = "fr") -> User
     email, nickname = normalise_email(email), nickname.strip()
     if db.session.scalar(select(User.id).where(func.lower(User.nickname) == nickname.lower())):
         raise DomainError(_l("This nickname is already taken."), field="nickname")
+    # Hashed whether or not the address is known: the hash is most of the time this takes, and a
+    # difference would tell a stranger which addresses have an account. One job either way.
+    password_hash = generate_password_hash(password)
     existing = find_by_email(email)
     if existing is not None:
         enqueue(tasks.send_account_exists, user_id=existing.id)
         commit()
         return None
-    user = User(email=email, nickname=nickname, password_hash=generate_password_hash(password),
+    user = User(email=email, nickname=nickname, password_hash=password_hash,
                 locale=locale, email_preference=EmailPreference.immediately)
     db.session.add(user)
     db.session.flush()
@@ -71,12 +75,11 @@ def confirm(token: str) -> User:
 
 
 def resend_confirmation(email: str) -> None:
+    """Queued whoever asks: the job looks the address up (answers and timings alike reveal nothing)."""
     from .. import tasks
 
-    user = find_by_email(email)
-    if user is not None and user.confirmed_at is None:
-        enqueue(tasks.send_confirmation, user_id=user.id)
-        commit()
+    enqueue(tasks.send_confirmation, email=normalise_email(email))
+    commit()
 
 
 def authenticate(email: str, password: str) -> User:
@@ -98,12 +101,11 @@ def reset_token(user: User) -> str:
 
 
 def request_reset(email: str) -> None:
+    """Queued whoever asks: the job looks the address up and sends nothing for an unknown one."""
     from .. import tasks
 
-    user = find_by_email(email)
-    if user is not None:
-        enqueue(tasks.send_password_reset, user_id=user.id)
-        commit()
+    enqueue(tasks.send_password_reset, email=normalise_email(email))
+    commit()
 
 
 def user_for_reset(token: str) -> User:
@@ -119,13 +121,37 @@ def user_for_reset(token: str) -> User:
     return user
 
 
+def _set_password(user: User, password: str) -> None:
+    """A new password ends every session of the account (whoever held one) and tells the owner."""
+    from .. import tasks
+
+    user.password_hash = generate_password_hash(password)
+    sessions.end_all(user)
+    enqueue(tasks.send_password_changed, user_id=user.id)
+
+
 def reset_password(token: str, password: str) -> User:
     user = user_for_reset(token)
-    user.password_hash = generate_password_hash(password)
+    _set_password(user, password)
     if user.confirmed_at is None:
         user.confirmed_at = utcnow()  # the link reached the mailbox: the address is confirmed
     commit()
     return user
+
+
+def change_password(user: User, current: str, password: str) -> None:
+    """From the account page: the current password first (a borrowed, signed-in browser is not enough)."""
+    if not check_password_hash(user.password_hash, current):
+        raise DomainError(_l("Your current password is not correct."), field="current")
+    _set_password(user, password)
+    commit()
+
+
+def end_all_sessions(user: User) -> int:
+    """"Sign out everywhere": every browser signed in to this account, this one included."""
+    ended = sessions.end_all(user)
+    commit()
+    return ended
 
 
 def update_account(user: User, *, nickname: str, locale: str, email_preference: str) -> User:

@@ -2,26 +2,17 @@
 language, with a signed one-click unsubscribe link (RFC 8058 headers)."""
 from __future__ import annotations
 
-from contextlib import contextmanager, nullcontext
 from email.message import Message
 from urllib.parse import urlsplit
 
-from flask import current_app, has_request_context, render_template, url_for
+from flask import current_app, render_template
 from flask_babel import force_locale, ngettext
 
 from .. import mail
 from ..models import User
+from ..urls import external_url
 from .models import Notification
 from .operations import absolute_url, message_for, unsubscribe_token
-
-
-@contextmanager
-def links_context():
-    """url_for(_external=True) needs a request: in a worker, build links from BASE_URL."""
-    ctx = nullcontext() if has_request_context() else \
-        current_app.test_request_context(base_url=current_app.config["BASE_URL"])
-    with ctx:
-        yield
 
 
 def locale_of(user: User) -> str:
@@ -33,17 +24,17 @@ def _domain() -> str:
 
 
 def _common(user: User) -> tuple[dict, dict[str, str]]:
-    unsubscribe = url_for("notifications.unsubscribe", token=unsubscribe_token(user), _external=True)
+    # From BASE_URL, never from a request: jobs run inline in one without Redis.
+    unsubscribe = external_url("notifications.unsubscribe", token=unsubscribe_token(user))
     context = {"user": user, "unsubscribe_url": unsubscribe,
-               "preferences_url": url_for("accounts.account", _external=True),
-               "notifications_url": url_for("notifications.index", _external=True)}
+               "preferences_url": external_url("accounts.account"),
+               "notifications_url": external_url("notifications.index")}
     headers = {"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
                "Auto-Submitted": "auto-generated"}
     return context, headers
 
 
 def notification_email(user: User, notification: Notification) -> Message:
-    """Call inside links_context()."""
     with force_locale(locale_of(user)):
         context, headers = _common(user)
         message = message_for(notification)
@@ -56,7 +47,6 @@ def notification_email(user: User, notification: Notification) -> Message:
 
 
 def digest_email(user: User, notifications: list[Notification], day, total: int | None = None) -> Message:
-    """Call inside links_context()."""
     with force_locale(locale_of(user)):
         context, headers = _common(user)
         items = [(message_for(n), absolute_url(n.url), n.created_at) for n in notifications]

@@ -8,7 +8,7 @@ from typing import Iterable
 
 from flask import current_app
 from flask_babel import format_datetime, get_locale, lazy_gettext as _l
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import DateTime, Integer, bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
@@ -164,22 +164,26 @@ def open_notification(user: User, notification_id: int) -> Notification:
     return notification
 
 
-def _unsubscribe_serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="unsubscribe")
+def _unsubscribe_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="unsubscribe-account")
 
 
 def unsubscribe_token(user: User) -> str:
-    """No expiry (a link in an old e-mail must still work); bound to the address it was sent to."""
-    return _unsubscribe_serializer().dumps({"u": user.id, "e": user.email})
+    """The account's id, signed and dated: no address in it (the token sits in mail headers and server
+    logs), valid UNSUBSCRIBE_TOKEN_MAX_AGE (a link in an e-mail of last year still works, not forever)."""
+    return _unsubscribe_serializer().dumps(user.id)
 
 
 def user_for_unsubscribe(token: str) -> User:
     try:
-        data = _unsubscribe_serializer().loads(token)
+        user_id = _unsubscribe_serializer().loads(token, max_age=current_app.config["UNSUBSCRIBE_TOKEN_MAX_AGE"])
+    except SignatureExpired:
+        raise DomainError(_l("This unsubscribe link has expired. Use the link of a more recent e-mail, or "
+                             "change your e-mail preferences on your account page."))
     except BadSignature:
         raise DomainError(_l("This unsubscribe link is not valid."))
-    user = db.session.get(User, data.get("u")) if isinstance(data, dict) else None
-    if user is None or user.email != data.get("e"):
+    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None:
         raise DomainError(_l("This unsubscribe link is not valid."))
     return user
 

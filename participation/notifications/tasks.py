@@ -28,7 +28,7 @@ from ..extensions import db
 from ..jobs import check_lease, commit, current_run, enqueue, periodic, task
 from ..models import EmailPreference, User, utcnow
 from . import handlers  # noqa: F401 - registers the event handlers and kinds
-from .emails import digest_email, links_context, notification_email
+from .emails import digest_email, notification_email
 from .models import Notification, NotificationDigest
 
 log = logging.getLogger(__name__)
@@ -96,7 +96,7 @@ def email_notifications(notification_ids: list[int]) -> None:
 
 def _send_rows(rows: list, run) -> None:
     # Each mark is its own transaction on its own connection: one round trip, durable at once.
-    with links_context(), mail.connection() as out, \
+    with mail.connection() as out, \
             db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as marks:
         for notification, user in rows:
             check_lease(run)
@@ -147,7 +147,7 @@ def send_digests(user_ids: list[int], day: str) -> None:
     the_day = date.fromisoformat(day)
     done = set(db.session.scalars(select(NotificationDigest.user_id).where(
         NotificationDigest.user_id.in_(user_ids), NotificationDigest.day == the_day)))
-    with links_context(), mail.connection() as out:
+    with mail.connection() as out:
         for user_id in user_ids:
             if user_id in done:
                 continue

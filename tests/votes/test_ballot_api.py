@@ -232,3 +232,31 @@ def test_the_cast_form_checks_csrf_like_flask_wtf(app, client, csrf, api_vote, f
     assert _ballots() == 0 and flask_calls == []  # Flask-WTF refused them before the view
     assert client.post(cast_url, data={"project": [p1], "csrf_token": token}).status_code == 302
     assert _ballots() == 1 and flask_calls == []
+
+
+def test_an_ended_session_is_handed_to_flask_which_asks_to_log_in(app, client, api_vote, flask_calls):
+    """The cookie is still signed, but its session ended (logout here, or a password change elsewhere):
+    the lean endpoint casts nothing and lets Flask refuse it, exactly as Flask would have alone."""
+    url, (p1, p2, *_), user = api_vote
+    cast_url = url.removesuffix("api") + "cast"
+    login(client, user)
+    copy = app.test_client()
+    copy.set_cookie("session", client.get_cookie("session").value)
+    assert copy.post(url, json={"projects": [p1]}).status_code == 201 and flask_calls == []
+    client.post("/account/logout")
+    assert copy.post(url, json={"projects": [p2]}).status_code == 401
+    refused = copy.post(cast_url, data={"project": [p2]})
+    assert refused.status_code == 302 and "/account/login" in refused.location
+    assert _ballots() == 1 and len(flask_calls) == 2  # both went on to Flask, whose login check refused them
+
+
+def test_a_host_the_platform_does_not_serve_is_refused_as_flask_refuses_it(app, client, api_vote, flask_calls):
+    url, (p1, *_), user = api_vote
+    login(client, user)
+    for host in ("evil.example", "EVIL.example:80"):
+        response = client.post(url, json={"projects": [p1]}, headers={"Host": host})
+        assert response.status_code == 400 and "not served" in response.get_data(as_text=True)
+        form = client.post(url.removesuffix("api") + "cast", data={"project": [p1]}, headers={"Host": host})
+        assert form.status_code == 400
+    assert _ballots() == 0 and flask_calls == []  # refused before any view
+    assert client.post(url, json={"projects": [p1]}).status_code == 201

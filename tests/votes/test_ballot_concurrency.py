@@ -13,6 +13,7 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 from sqlalchemy import func, select
 
+from participation.accounts.sessions import open_sessions
 from participation.extensions import db
 from participation.models import PhaseKind, User, utcnow
 from votes.models import Ballot, BallotChoice, Voter
@@ -44,7 +45,9 @@ def _voters(app, process, n: int) -> list[tuple[int, str]]:
          "created_at": utcnow()} for uid, k in zip(ids, keys)])
     db.session.commit()
     serializer = app.session_interface.get_signing_serializer(app)
-    return [(uid, serializer.dumps({"_user_id": str(uid), "_fresh": True})) for uid in ids]
+    with app.app_context():
+        cookie_ids = open_sessions(ids)
+    return [(uid, serializer.dumps({"_user_id": cookie_id, "_fresh": True})) for uid, cookie_id in zip(ids, cookie_ids)]
 
 
 def _post(base: str, path: str, cookie: str, payload: dict, *, form: bool = False) -> int:
