@@ -166,7 +166,8 @@ def commune_settings():
     if request.method == "GET":
         data = {"slug": c.slug, "host": c.host, "logo": c.logo, "primary_color": c.primary_color,
                 "accent_color": c.accent_color, "languages": c.languages, "default_language": c.default_language,
-                "districts": "\n".join(d.name for d in c.districts)}
+                "districts": "\n".join(d.name for d in c.districts),
+                "map_latitude": c.map_latitude, "map_longitude": c.map_longitude}
         data.update({f"name_{k}": v for k, v in c.name.items()})
         data.update({f"description_{k}": v for k, v in c.description.items()})
     form = commune_form(langs, data=data)
@@ -177,6 +178,7 @@ def commune_settings():
                 description=language_values(form, "description", langs), primary_color=form.primary_color.data,
                 accent_color=form.accent_color.data, default_language=form.default_language.data,
                 languages=form.languages.data, host=form.host.data, logo=form.logo.data,
+                map_centre=(form.map_latitude.data, form.map_longitude.data),
                 districts=form.districts.data.splitlines(), commune=c)
         except DomainError as exc:
             attach_error(form, exc)

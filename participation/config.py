@@ -65,6 +65,9 @@ def load(instance_path: Path, overrides: dict | None = None) -> dict:
         "CONFIRM_TOKEN_MAX_AGE": int(env.get("CONFIRM_TOKEN_MAX_AGE", str(3 * 24 * 3600))),
         "RESET_TOKEN_MAX_AGE": int(env.get("RESET_TOKEN_MAX_AGE", str(2 * 3600))),
         "MAP_TILE_URL": env.get("MAP_TILE_URL") or None,
+        "GEOCODER_URL": env.get("GEOCODER_URL") or None,  # BAN API format, e.g. https://api-adresse.data.gouv.fr
+        "GEOCODER_TIMEOUT": float(env.get("GEOCODER_TIMEOUT", "3")),
+        "GEOCODER_RATE_LIMIT": env.get("GEOCODER_RATE_LIMIT", "30 per minute;300 per hour"),
         "VOTER_KEY_SECRET": env.get("VOTER_KEY_SECRET") or None,
         "UPLOAD_DIR": env.get("UPLOAD_DIR") or str(instance_path / "uploads"),
         "MAP_TILE_ATTRIBUTION": env.get("MAP_TILE_ATTRIBUTION", ""),  # e.g. "© OpenStreetMap contributors"

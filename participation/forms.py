@@ -6,9 +6,9 @@ import re
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField, DateTimeLocalField, EmailField, SelectField, SelectMultipleField, StringField, TextAreaField,
+    BooleanField, DateTimeLocalField, EmailField, FloatField, SelectField, SelectMultipleField, StringField, TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp, ValidationError
 
 from .models import PhaseKind, Role
 
@@ -111,6 +111,14 @@ class CommuneFormBase(FlaskForm):
     languages = SelectMultipleField(_l("Available languages"), choices=LANGUAGES, validators=[DataRequired()])
     default_language = SelectField(_l("Default language"), choices=LANGUAGES)
     districts = TextAreaField(_l("Districts, one per line"), validators=[Length(max=10000)])
+    map_latitude = FloatField(_l("Centre of the maps: latitude (optional)"),
+                              validators=[Optional(), NumberRange(min=-90, max=90)])
+    map_longitude = FloatField(_l("Centre of the maps: longitude (optional)"),
+                               validators=[Optional(), NumberRange(min=-180, max=180)])
+
+    def validate_map_longitude(self, field):
+        if (field.data is None) != (self.map_latitude.data is None):
+            raise ValidationError(_l("Give both latitude and longitude, or neither."))
 
 
 def commune_form(languages: list[str], **kwargs) -> FlaskForm:

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from flask_login import UserMixin
 from sqlalchemy import (
-    JSON, Boolean, CheckConstraint, DateTime, Enum, ForeignKey, Integer, String, Text,
+    JSON, Boolean, CheckConstraint, DateTime, Enum, Float, ForeignKey, Integer, String, Text,
     UniqueConstraint, func,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -73,6 +73,13 @@ class User(UserMixin, db.Model):
 class Commune(db.Model):
     """A tenant: one commune of a metropolis, with its own identity, languages and processes."""
     __tablename__ = "communes"
+    __table_args__ = (
+        CheckConstraint("(map_latitude IS NULL) = (map_longitude IS NULL)", name="map_centre_complete"),
+        CheckConstraint("map_latitude IS NULL OR (map_latitude >= -90 AND map_latitude <= 90)",
+                        name="map_latitude_range"),
+        CheckConstraint("map_longitude IS NULL OR (map_longitude >= -180 AND map_longitude <= 180)",
+                        name="map_longitude_range"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(40), unique=True)
     host: Mapped[str | None] = mapped_column(String(255), unique=True)
@@ -82,6 +89,9 @@ class Commune(db.Model):
     primary_color: Mapped[str] = mapped_column(String(7), default="#1d4f91")
     accent_color: Mapped[str] = mapped_column(String(7), default="#a3195b")
     default_language: Mapped[str] = mapped_column(String(8), default="fr")
+    # Where its maps start; the address search prefers places near it.
+    map_latitude: Mapped[float | None] = mapped_column(Float)
+    map_longitude: Mapped[float | None] = mapped_column(Float)
     languages: Mapped[list] = mapped_column(JSON, default=lambda: ["fr"])
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 

@@ -12,10 +12,11 @@ from .html import clean_html
 from .jobs import commit
 from .models import AuditEntry, Commune, District, Membership, Phase, PhaseKind, Process, Role, User
 from .permissions import require_platform_admin, require_role, require_same_commune
+from .places.geo import valid_point
 
 
 # First URL segments used by platform pages: a commune cannot take them.
-RESERVED_SLUGS = frozenset({"account", "static", "healthz", "lang", "communes", "notifications", "admin", "api"})
+RESERVED_SLUGS = frozenset({"account", "static", "healthz", "lang", "communes", "notifications", "admin", "api", "places"})
 
 
 def audit(commune: Commune | None, actor: User | None, action: str, target_type: str,
@@ -180,6 +181,7 @@ def audit_log(actor: User, commune: Commune, limit: int = 200) -> list[AuditEntr
 def save_commune(actor: User, *, slug: str, name: dict, description: dict, primary_color: str,
                  accent_color: str, default_language: str, languages: list[str], host: str | None = None,
                  logo: str | None = None, districts: list[str] | None = None,
+                 map_centre: tuple[float | None, float | None] | None = None,
                  commune: Commune | None = None) -> Commune:
     if commune is None:
         require_platform_admin(actor)
@@ -193,9 +195,14 @@ def save_commune(actor: User, *, slug: str, name: dict, description: dict, prima
     if default_language not in languages:
         raise DomainError(_l("The default language must be one of the available languages."),
                           field="default_language")
+    lat, lon = map_centre or (None, None)
+    if (lat is None) != (lon is None) or (lat is not None and not valid_point(lat, lon)):
+        raise DomainError(_l("Give both latitude and longitude, or neither."), field="map_latitude")
     if commune is None:
         commune = Commune()
         db.session.add(commune)
+    if map_centre is not None:  # None: unchanged
+        commune.map_latitude, commune.map_longitude = lat, lon
     commune.slug, commune.host, commune.logo = slug, (host or None), (logo or None)
     commune.name = {k: v.strip() for k, v in name.items() if v and v.strip()}
     commune.description = {k: clean_html(v) for k, v in description.items() if v and v.strip()}

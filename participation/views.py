@@ -113,6 +113,7 @@ def new_commune():
                 description=language_values(form, "description", langs), primary_color=form.primary_color.data,
                 accent_color=form.accent_color.data, default_language=form.default_language.data,
                 languages=form.languages.data, host=form.host.data, logo=form.logo.data,
+                map_centre=(form.map_latitude.data, form.map_longitude.data),
                 districts=form.districts.data.splitlines())
         except DomainError as exc:
             attach_error(form, exc)

@@ -14,6 +14,7 @@ from participation.html import clean_html
 from participation.jobs import commit
 from participation.models import Action, Commune, District, Process, Role, User, utcnow
 from participation.operations import audit
+from participation.places import valid_point
 from participation.permissions import (get_belonging, require_confirmed, require_phase, require_role,
                                        require_same_commune)
 
@@ -163,7 +164,7 @@ def _check_place(district_id, theme_id, latitude, longitude, commune: Commune) -
         raise DomainError(_l("Choose one of the districts of this commune."), field="district_id")
     if (latitude is None) != (longitude is None):
         raise DomainError(_l("Give both latitude and longitude, or neither."), field="latitude")
-    if latitude is not None and not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+    if latitude is not None and not valid_point(latitude, longitude):
         raise DomainError(_l("These coordinates are not on Earth."), field="latitude")
 
 

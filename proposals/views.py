@@ -18,7 +18,11 @@ from participation.hooks import admin_link, process_section
 from participation.models import Action, Role, utcnow
 from participation.tenancy import process_blueprint
 
-from . import demo, images, mapview, models  # noqa: F401 - models registers the tables, demo its seeder
+from participation import places
+from participation.places import mapview
+from participation.places.forms import encode as encode_place, settle as settle_place
+
+from . import demo, images, models  # noqa: F401 - models registers the tables, demo its seeder
 from . import operations as ops
 from . import operations_engagement as engagement
 from . import operations_export as export
@@ -84,9 +88,7 @@ def index():
 @bp.get("/map")
 def map_view():
     proposals = ops.places(g.process)
-    return render_template("proposals/map.html", proposals=proposals, layout=mapview.layout(proposals),
-                           tile_url=current_app.config.get("MAP_TILE_URL"),
-                           attribution=current_app.config.get("MAP_TILE_ATTRIBUTION", ""))
+    return render_template("proposals/map.html", proposals=proposals, layout=mapview.layout(proposals))
 
 
 def _form(cls, **kwargs):
@@ -105,8 +107,14 @@ def _uploads(form) -> list[bytes]:
 
 
 def _place(form) -> dict:
-    return {"theme_id": form.theme_id.data, "district_id": form.district_id.data, "address": form.address.data or "",
-            "latitude": form.latitude.data, "longitude": form.longitude.data}
+    return {"theme_id": form.theme_id.data, "district_id": form.district_id.data, **form.place()}
+
+
+def _submitted(form) -> bool:
+    """A complete submission: the place is settled (an address typed without a point is looked up and
+    offered as a list first) and every field is valid."""
+    return request.method == "POST" and settle_place(form, places.commune_centre(g.commune)) \
+        and form.validate_on_submit()
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -118,7 +126,7 @@ def new():
     if not g.process.allows(Action.propose):
         flash(_("The current phase of this process does not allow new proposals."), "error")
         return redirect(url_for("proposals.index"))
-    if form.validate_on_submit():
+    if _submitted(form):
         try:
             proposal = ops.submit_proposal(
                 current_user, g.commune, g.process, title=form.title.data, body=form.body.data,
@@ -160,10 +168,12 @@ def edit(proposal_id: int):
     if request.method == "GET":
         data = {"title": proposal.title, "body": proposal.body, "theme_id": proposal.theme_id,
                 "district_id": proposal.district_id, "address": proposal.address, "latitude": proposal.latitude,
-                "longitude": proposal.longitude, "kind": proposal.kind.value, "group_id": proposal.group_id}
+                "longitude": proposal.longitude, "kind": proposal.kind.value, "group_id": proposal.group_id,
+                "located": encode_place(proposal.latitude, proposal.longitude, proposal.address)
+                if proposal.has_place else ""}
     form = _form(EditProposalForm, data=data)
     form.remove_images.choices = [(img.id, _("Image %(n)s", n=i)) for i, img in enumerate(proposal.images, 1)]
-    if form.validate_on_submit():
+    if _submitted(form):
         try:
             ops.edit_proposal(current_user, g.commune, proposal, title=form.title.data, body=form.body.data,
                               uploads=_uploads(form), image_alt=form.image_alt.data or "",
