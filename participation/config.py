@@ -75,4 +75,7 @@ def load(instance_path: Path, overrides: dict | None = None) -> dict:
     }
     if overrides:
         cfg.update(overrides)
+    from .links import check_setting
+    for name in ("BASE_URL", "MAP_TILE_URL", "GEOCODER_URL"):
+        check_setting(name, cfg.get(name))
     return cfg

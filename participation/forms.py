@@ -5,6 +5,7 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField, DateTimeLocalField, EmailField, FloatField, SelectField, SelectMultipleField, StringField, TextAreaField,
 )
@@ -63,16 +64,20 @@ def language_values(form, name: str, languages: list[str]) -> dict[str, str]:
 
 class ProcessFormBase(FlaskForm):
     slug = StringField(_l("Address (slug)"), validators=[DataRequired(), Length(max=80), SLUG])
-    image = StringField(_l("Image address"), validators=[Optional(), Length(max=255)])
+    image = FileField(_l("Image (JPEG, PNG or WebP, at most 5 MB)"))
+    remove_image = BooleanField(_l("Remove the current image"))
     published = BooleanField(_l("Published"), default=True)
 
 
-def process_form(languages: list[str], **kwargs) -> FlaskForm:
+def process_form(languages: list[str], has_image: bool = False, **kwargs) -> FlaskForm:
     cls = with_language_fields(ProcessFormBase, languages, {
         "title": (StringField, _l("Title"), {"required": True, "validators": [Length(max=200)]}),
         "description": (TextAreaField, _l("Description"), {"validators": [Length(max=20000)]}),
     })
-    return cls(**kwargs)
+    form = cls(**kwargs)
+    if not has_image:
+        del form.remove_image
+    return form
 
 
 class PhaseFormBase(FlaskForm):
@@ -105,7 +110,8 @@ class RoleForm(FlaskForm):
 class CommuneFormBase(FlaskForm):
     slug = StringField(_l("Address (slug)"), validators=[DataRequired(), Length(max=40), SLUG])
     host = StringField(_l("Own host name (optional)"), validators=[Optional(), Length(max=255)])
-    logo = StringField(_l("Logo address"), validators=[Optional(), Length(max=255)])
+    logo = FileField(_l("Logo (JPEG, PNG or WebP, at most 5 MB)"))
+    remove_logo = BooleanField(_l("Remove the current logo"))
     primary_color = StringField(_l("Main colour"), validators=[DataRequired(), COLOR, readable_on_white])
     accent_color = StringField(_l("Accent colour"), validators=[DataRequired(), COLOR, readable_on_white])
     languages = SelectMultipleField(_l("Available languages"), choices=LANGUAGES, validators=[DataRequired()])
@@ -121,12 +127,15 @@ class CommuneFormBase(FlaskForm):
             raise ValidationError(_l("Give both latitude and longitude, or neither."))
 
 
-def commune_form(languages: list[str], **kwargs) -> FlaskForm:
+def commune_form(languages: list[str], has_logo: bool = False, **kwargs) -> FlaskForm:
     cls = with_language_fields(CommuneFormBase, languages, {
         "name": (StringField, _l("Name"), {"required": True, "validators": [Length(max=120)]}),
         "description": (TextAreaField, _l("Presentation"), {"validators": [Length(max=20000)]}),
     })
-    return cls(**kwargs)
+    form = cls(**kwargs)
+    if not has_logo:
+        del form.remove_logo
+    return form
 
 
 def form_status(form) -> int:

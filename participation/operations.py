@@ -6,6 +6,7 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from . import images
 from .errors import DomainError, NotFound
 from .extensions import db
 from .html import clean_html
@@ -42,8 +43,13 @@ def list_processes(commune: Commune, *, include_unpublished: bool = False) -> li
     return list(db.session.scalars(query))
 
 
+PROCESS_IMAGE_SIDE, LOGO_SIDE = 1600, 512  # pixels of the longer side kept
+
+
 def save_process(actor: User, commune: Commune, *, slug: str, title: dict, description: dict,
-                 image: str | None = None, published: bool = True, process: Process | None = None) -> Process:
+                 image: bytes | None = None, remove_image: bool = False, published: bool = True,
+                 process: Process | None = None) -> Process:
+    """`image`: the bytes of a new upload (validated and re-encoded), None to keep the current one."""
     require_role(actor, commune, Role.administrator)
     clash = db.session.scalar(select(Process.id).where(
         Process.commune_id == commune.id, Process.slug == slug))
@@ -57,11 +63,18 @@ def save_process(actor: User, commune: Commune, *, slug: str, title: dict, descr
     process.slug = slug
     process.title = {k: v.strip() for k, v in title.items() if v and v.strip()}
     process.description = {k: clean_html(v) for k, v in description.items() if v and v.strip()}
-    process.image = image or None
     process.published = published
-    db.session.flush()
-    audit(commune, actor, "process.save", "process", process.id)
-    commit()
+    with images.files_kept_on_commit() as written:
+        process.image, obsolete = images.replace(
+            process.image, image, remove_current=remove_image, commune_id=commune.id, kind="processes",
+            field="image", max_side=PROCESS_IMAGE_SIDE, written=written)
+        if obsolete is not None:
+            db.session.delete(obsolete)
+        db.session.flush()
+        audit(commune, actor, "process.save", "process", process.id)
+        commit()
+    if obsolete is not None:
+        images.remove(obsolete.filename, obsolete.kind)
     return process
 
 
@@ -180,7 +193,7 @@ def audit_log(actor: User, commune: Commune, limit: int = 200) -> list[AuditEntr
 
 def save_commune(actor: User, *, slug: str, name: dict, description: dict, primary_color: str,
                  accent_color: str, default_language: str, languages: list[str], host: str | None = None,
-                 logo: str | None = None, districts: list[str] | None = None,
+                 logo: bytes | None = None, remove_logo: bool = False, districts: list[str] | None = None,
                  map_centre: tuple[float | None, float | None] | None = None,
                  commune: Commune | None = None) -> Commune:
     if commune is None:
@@ -203,7 +216,7 @@ def save_commune(actor: User, *, slug: str, name: dict, description: dict, prima
         db.session.add(commune)
     if map_centre is not None:  # None: unchanged
         commune.map_latitude, commune.map_longitude = lat, lon
-    commune.slug, commune.host, commune.logo = slug, (host or None), (logo or None)
+    commune.slug, commune.host = slug, (host or None)
     commune.name = {k: v.strip() for k, v in name.items() if v and v.strip()}
     commune.description = {k: clean_html(v) for k, v in description.items() if v and v.strip()}
     commune.primary_color, commune.accent_color = primary_color, accent_color
@@ -215,7 +228,16 @@ def save_commune(actor: User, *, slug: str, name: dict, description: dict, prima
                 commune.districts.remove(district)
         have = {d.name for d in commune.districts}
         commune.districts.extend(District(name=n) for n in wanted if n not in have)
-    db.session.flush()
-    audit(commune, actor, "commune.save", "commune", commune.id)
-    commit()
+    db.session.flush()  # a new commune needs its id for its logo
+    with images.files_kept_on_commit() as written:
+        commune.logo, obsolete = images.replace(
+            commune.logo, logo, remove_current=remove_logo, commune_id=commune.id, kind="logos", field="logo",
+            max_side=LOGO_SIDE, written=written)
+        if obsolete is not None:
+            db.session.delete(obsolete)
+        db.session.flush()
+        audit(commune, actor, "commune.save", "commune", commune.id)
+        commit()
+    if obsolete is not None:
+        images.remove(obsolete.filename, obsolete.kind)
     return commune

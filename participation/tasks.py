@@ -55,3 +55,47 @@ def send_account_exists(user_id: int) -> None:
     with force_locale(user.locale or "fr"):
         link = external_url("accounts.reset_request")
         send_templated(user, "account_exists", _("You already have an account"), link=link)
+
+
+LEGACY_FETCH_TIMEOUT = 10
+
+
+@task
+def import_legacy_image(owner: str, owner_id: int, url: str) -> None:
+    """A logo or process image that was a typed address (before migration 0003): download it over
+    http(s), run it through the image pipeline and attach it, unless an image was uploaded since.
+    A failure is retried, then listed for platform administrators with the address."""
+    import logging
+    from urllib.parse import urljoin
+    from urllib.request import Request, urlopen
+
+    from flask import current_app
+
+    from . import images
+    from .links import is_local_path, is_web_url
+    from .models import Commune, Process
+    from .operations import LOGO_SIDE, PROCESS_IMAGE_SIDE
+
+    target = db.session.get(Commune if owner == "logo" else Process, owner_id)
+    if target is None or (target.logo if owner == "logo" else target.image) is not None:
+        return
+    address = url.strip()
+    if is_local_path(address):
+        address = urljoin(current_app.config["BASE_URL"], address)
+    if not is_web_url(address):
+        logging.getLogger(__name__).warning("legacy image %s %s: %r is not an http(s) address, not imported",
+                                            owner, owner_id, url)
+        return
+    request = Request(address, headers={"User-Agent": "participation-platform", "Accept": "image/*"})
+    with urlopen(request, timeout=LEGACY_FETCH_TIMEOUT) as response:  # noqa: S310 - http(s) checked above
+        data = response.read(images.MAX_BYTES + 1)
+    kind, side = ("logos", LOGO_SIDE) if owner == "logo" else ("processes", PROCESS_IMAGE_SIDE)
+    with images.files_kept_on_commit() as written:
+        image, _obsolete = images.replace(
+            None, data, remove_current=False, commune_id=target.id if owner == "logo" else target.commune_id,
+            kind=kind, field="image", max_side=side, written=written)
+        if owner == "logo":
+            target.logo = image
+        else:
+            target.image = image
+        db.session.commit()

@@ -18,7 +18,7 @@ from participation.places import valid_point
 from participation.permissions import (get_belonging, require_confirmed, require_phase, require_role,
                                        require_same_commune)
 
-from . import images
+from participation import images
 from .operations_list import SORTS, Filters, Page, list_proposals, list_query, places  # noqa: F401 - public API
 from .models import (
     DEFAULT_THEMES, Comment, CommuneBlock, Proposal, ProposalAuthor, ProposalImage, ProposalKind, ProposalSettings,
@@ -173,23 +173,17 @@ def _images_added(proposal: Proposal, uploads: list[bytes], alt: str):
     """Store the uploads on the proposal for the transaction run in the `with` block. If anything fails
     (a bad image, the flush, the commit), the session is rolled back and every file already written is
     removed, so no file outlives a transaction that did not commit."""
-    stored: list[str] = []
-    try:
+    with images.files_kept_on_commit() as written:
         if len(proposal.images) + len(uploads) > images.MAX_IMAGES:
             raise DomainError(_l("At most %(n)s images per proposal.", n=images.MAX_IMAGES), field="images")
         checked = [images.read_image(data) for data in uploads]  # refuse the whole batch before writing any file
         for image, fmt in checked:
             saved = images.write(image, fmt)
-            stored.append(saved.filename)
+            written.append(("proposals", saved.filename))
             proposal.images.append(ProposalImage(
                 filename=saved.filename, content_type=saved.content_type, width=saved.width, height=saved.height,
                 alt=(alt or "").strip()[:200], position=len(proposal.images)))
         yield
-    except BaseException:
-        db.session.rollback()
-        for name in stored:
-            images.remove(name)
-        raise
 
 
 def submit_proposal(actor: User, commune: Commune, process: Process, *, title: str, body: str,

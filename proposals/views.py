@@ -4,7 +4,7 @@ from __future__ import annotations
 import secrets
 
 from flask import (
-    Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, send_file, session,
+    Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -18,11 +18,11 @@ from participation.hooks import admin_link, process_section
 from participation.models import Action, Role, utcnow
 from participation.tenancy import process_blueprint
 
-from participation import places
+from participation import images, places
 from participation.places import mapview
 from participation.places.forms import encode as encode_place, settle as settle_place
 
-from . import demo, images, models  # noqa: F401 - models registers the tables, demo its seeder
+from . import demo, models  # noqa: F401 - models registers the tables, demo its seeder
 from . import operations as ops
 from . import operations_engagement as engagement
 from . import operations_export as export
@@ -102,8 +102,7 @@ def _uploads(form) -> list[bytes]:
     files = [f for f in (form.images.data or []) if getattr(f, "filename", "")]
     if len(files) > images.MAX_IMAGES:
         raise DomainError(_("At most %(n)s images per proposal.", n=images.MAX_IMAGES), field="images")
-    # Read at most one byte past the limit: enough to refuse an oversize file without holding it all.
-    return [f.stream.read(images.MAX_BYTES + 1) for f in files]
+    return [images.read_upload(f) for f in files]
 
 
 def _place(form) -> dict:
@@ -255,10 +254,7 @@ def image(filename: str):
     path = images.path_of(filename)
     if path is None:
         abort(404)
-    response = send_file(path, mimetype=row.content_type, max_age=86400)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return images.serve(path, row.content_type)
 
 
 @process_section
