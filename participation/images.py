@@ -24,7 +24,7 @@ MAX_IMAGES = 5
 MAX_PIXELS = 40_000_000  # refuse decompression bombs long before they fill memory
 MAX_SIDE = 2400  # larger pictures are scaled down: nobody needs more on a page
 FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
-KINDS = frozenset({"proposals", "processes", "logos"})  # sub-directories of UPLOAD_DIR
+KINDS = frozenset({"proposals", "processes", "logos", "projects"})  # sub-directories of UPLOAD_DIR
 
 
 @dataclass
@@ -157,10 +157,18 @@ def replace(current, data: bytes | None, *, remove_current: bool, commune_id: in
 
     if data is None:
         return (None, current) if remove_current else (current, None)
+    return add(data, commune_id=commune_id, kind=kind, field=field, max_side=max_side, written=written), current
+
+
+def add(data: bytes, *, commune_id: int, kind: str, field: str, max_side: int, written: list):
+    """A new UploadedImage from an upload, in the current transaction (inside files_kept_on_commit())."""
+    from .extensions import db
+    from .models import UploadedImage
+
     image, fmt = read_image(data, field)
     saved = write(image, fmt, kind, max_side)
     written.append((kind, saved.filename))
     row = UploadedImage(commune_id=commune_id, kind=kind, filename=saved.filename,
                         content_type=saved.content_type, width=saved.width, height=saved.height)
     db.session.add(row)
-    return row, current
+    return row

@@ -35,6 +35,19 @@ def is_local_path(value: str | None) -> bool:
     return value.startswith("/") and not value.startswith("//")
 
 
+def site_path(value: str | None, base_url: str) -> str | None:
+    """The path of an address on this site: a local path as is, or an http(s) address on BASE_URL's host
+    reduced to its path. None for anything else (another site, another scheme)."""
+    value = (value or "").strip()
+    if is_local_path(value):
+        return value
+    if is_web_url(value) and urlsplit(value).hostname == urlsplit(base_url).hostname:
+        parts = urlsplit(value)
+        path = parts.path or "/"
+        return path + (f"?{parts.query}" if parts.query else "")
+    return None
+
+
 class WebURL:
     """WTForms validator: empty, or an http(s) address (`local=True` also accepts a path on this site)."""
 

@@ -62,23 +62,30 @@ LEGACY_FETCH_TIMEOUT = 10
 
 @task
 def import_legacy_image(owner: str, owner_id: int, url: str) -> None:
-    """A logo or process image that was a typed address (before migration 0003): download it over
-    http(s), run it through the image pipeline and attach it, unless an image was uploaded since.
-    A failure is retried, then listed for platform administrators with the address."""
+    """An image that was a typed address before migration 0003 (a commune's logo, a process's image, or
+    one of a budget project's images): download it over http(s), run it through the image pipeline and
+    attach it, unless it was replaced since. A failure is retried, then listed for platform
+    administrators with the address, so they can upload the image by hand."""
     import logging
     from urllib.parse import urljoin
     from urllib.request import Request, urlopen
 
-    from flask import current_app
+    from flask import current_app, url_for
 
     from . import images
     from .links import is_local_path, is_web_url
     from .models import Commune, Process
     from .operations import LOGO_SIDE, PROCESS_IMAGE_SIDE
 
-    target = db.session.get(Commune if owner == "logo" else Process, owner_id)
-    if target is None or (target.logo if owner == "logo" else target.image) is not None:
-        return
+    if owner == "project":
+        from budgets.models import Project
+        target = db.session.get(Project, owner_id)
+        if target is None or not any(i.get("src") == url for i in target.images or []):
+            return
+    else:
+        target = db.session.get(Commune if owner == "logo" else Process, owner_id)
+        if target is None or (target.logo if owner == "logo" else target.image) is not None:
+            return
     address = url.strip()
     if is_local_path(address):
         address = urljoin(current_app.config["BASE_URL"], address)
@@ -89,13 +96,19 @@ def import_legacy_image(owner: str, owner_id: int, url: str) -> None:
     request = Request(address, headers={"User-Agent": "participation-platform", "Accept": "image/*"})
     with urlopen(request, timeout=LEGACY_FETCH_TIMEOUT) as response:  # noqa: S310 - http(s) checked above
         data = response.read(images.MAX_BYTES + 1)
-    kind, side = ("logos", LOGO_SIDE) if owner == "logo" else ("processes", PROCESS_IMAGE_SIDE)
+    kind, side = {"logo": ("logos", LOGO_SIDE), "process": ("processes", PROCESS_IMAGE_SIDE),
+                  "project": ("projects", PROCESS_IMAGE_SIDE)}[owner]
+    commune_id = target.id if owner == "logo" else target.commune_id
     with images.files_kept_on_commit() as written:
-        image, _obsolete = images.replace(
-            None, data, remove_current=False, commune_id=target.id if owner == "logo" else target.commune_id,
-            kind=kind, field="image", max_side=side, written=written)
+        image = images.add(data, commune_id=commune_id, kind=kind, field="image", max_side=side, written=written)
         if owner == "logo":
             target.logo = image
-        else:
+        elif owner == "process":
             target.image = image
+        else:
+            db.session.flush()
+            commune = db.session.get(Commune, commune_id)
+            with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
+                local = url_for("communes.image", commune=commune.slug, filename=image.filename)
+            target.images = [dict(i, src=local) if i.get("src") == url else i for i in target.images]
         db.session.commit()

@@ -4,7 +4,7 @@ Revision ID: 0003_places
 Revises: 0002
 Create Date: 2026-12-01 23:30:00
 
-Logos and process images were typed addresses (any text, `javascript:` included, external ones blocked by
+Logos, process images and budget projects' images were typed addresses (any text, `javascript:` included, external ones blocked by
 the CSP). They become uploads. Each existing address is handed to a job (participation.tasks.
 import_legacy_image, through the outbox) that downloads it over http(s), runs it through the image
 pipeline and attaches it; an address that cannot be fetched leaves a failed job that platform
@@ -29,6 +29,13 @@ def _legacy_addresses(conn) -> list[dict]:
                          ("process", "SELECT id, image FROM processes WHERE image IS NOT NULL AND image <> ''")):
         for row_id, url in conn.execute(sa.text(query)):
             jobs.append({"owner": owner, "owner_id": row_id, "url": url})
+    # Budget projects' images are lines of addresses; those on other sites were blocked by the CSP.
+    projects = sa.table('projects', sa.column('id', sa.Integer), sa.column('images', sa.JSON))
+    for row_id, listed in conn.execute(sa.select(projects.c.id, projects.c.images)):
+        for image in listed or []:
+            src = str((image or {}).get("src", "")).strip()
+            if src and not (src.startswith("/") and not src.startswith("//") and "\\" not in src):
+                jobs.append({"owner": "project", "owner_id": row_id, "url": src})
     return jobs
 
 
@@ -77,9 +84,9 @@ def upgrade():
                           sa.column('last_error', sa.Text), sa.column('created_at', sa.DateTime))
         now = datetime.now(timezone.utc).replace(tzinfo=None)
         op.bulk_insert(outbox, [
-            {"task": IMPORT_TASK, "args": job, "dedupe_key": f"legacy-image:{job['owner']}:{job['owner_id']}",
+            {"task": IMPORT_TASK, "args": job, "dedupe_key": f"legacy-image:{job['owner']}:{job['owner_id']}:{n}",
              "status": "pending", "attempts": 0, "run_after": now, "last_error": "", "created_at": now}
-            for job in legacy])
+            for n, job in enumerate(legacy)])
 
 
 def downgrade():

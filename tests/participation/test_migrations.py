@@ -1,5 +1,6 @@
 """The Alembic migrations build exactly the schema the models describe."""
 import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -102,19 +103,32 @@ def test_typed_logo_and_process_image_addresses_are_imported_as_uploads(tiles):
                 conn.exec_driver_sql("INSERT INTO processes (id, commune_id, slug, title, description, image, "
                                      "published, created_at) VALUES (?, 1, ?, '{}', '{}', ?, 1, '2026-01-01')",
                                      (pid, f"p{pid}", image))
+            conn.exec_driver_sql("INSERT INTO budgets (id, commune_id, process_id, name, description, amount, currency, "
+                                 "rule, position, created_at) VALUES (1, 1, 3, '{}', '{}', 1000, 'EUR', 'approval', 0, "
+                                 "'2026-01-01')")
+            listed = json.dumps([{"src": "/ville/static/kept.png", "alt": "ici"},
+                                 {"src": tiles.url + "/arbres.png", "alt": "Des arbres"}])
+            conn.exec_driver_sql("INSERT INTO projects (id, commune_id, budget_id, title, description, cost, images, "
+                                 "address, withdrawn, created_at) VALUES (1, 1, 1, 'Forêt', '', 10, ?, '', 0, "
+                                 "'2026-01-01')", (listed,))
         cli("db", "upgrade")
         with engine.connect() as conn:
             jobs = conn.exec_driver_sql("SELECT dedupe_key FROM outbox_jobs ORDER BY dedupe_key").scalars().all()
-        assert jobs == ["legacy-image:logo:1", "legacy-image:process:1", "legacy-image:process:2"]
+        assert jobs == ["legacy-image:logo:1:0", "legacy-image:process:1:1", "legacy-image:process:2:2",
+                        "legacy-image:project:1:3"]
         cli("relay")
         with engine.connect() as conn:
             logo = conn.exec_driver_sql("SELECT i.kind, i.filename, i.width FROM communes c JOIN uploaded_images i "
                                         "ON i.id = c.logo_id").one()
             images = conn.exec_driver_sql("SELECT id, image_id FROM processes ORDER BY id").all()
             status = dict(conn.exec_driver_sql("SELECT dedupe_key, status FROM outbox_jobs").all())
+            project_images = json.loads(conn.exec_driver_sql("SELECT images FROM projects").scalar())
+            project_file = conn.exec_driver_sql("SELECT filename FROM uploaded_images WHERE kind = 'projects'").scalar()
         engine.dispose()
         assert logo.kind == "logos" and logo.width == 256 and os.path.isfile(f"{tmp}/uploads/logos/{logo.filename}")
         assert images == [(1, None), (2, None), (3, None)]
-        assert status == {"legacy-image:logo:1": "done", "legacy-image:process:1": "done",
-                          "legacy-image:process:2": "failed"}
+        assert status == {"legacy-image:logo:1:0": "done", "legacy-image:process:1:1": "done",
+                          "legacy-image:process:2:2": "failed", "legacy-image:project:1:3": "done"}
+        assert project_images == [{"src": "/ville/static/kept.png", "alt": "ici"},
+                                  {"src": f"/ville/images/{project_file}", "alt": "Des arbres"}]
         assert any(p.endswith("/logo.png") for p in tiles.requests)

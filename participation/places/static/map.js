@@ -16,12 +16,14 @@
     element.setAttribute("role", "region");
     element.setAttribute("aria-label", box.dataset.mapLabel);
     frame.replaceChildren(element);
-    var map = L.map(element, {keyboard: true});
+    var map = L.map(element, {keyboard: true, zoomControl: false});
+    L.control.zoom({zoomInTitle: box.dataset.zoomIn, zoomOutTitle: box.dataset.zoomOut}).addTo(map);
     L.tileLayer(box.dataset.tiles, {attribution: box.dataset.attribution, maxZoom: 19}).addTo(map);
-    var bounds = [];
-    items.forEach(function (li) {
-      var at = [parseFloat(li.dataset.lat), parseFloat(li.dataset.lon)];
-      bounds.push(at);
+    var bounds = items.map(function (li) { return [parseFloat(li.dataset.lat), parseFloat(li.dataset.lon)]; });
+    // The view first: Leaflet creates a marker's element only once the map has one.
+    if (bounds.length === 1) { map.setView(bounds[0], 17); } else { map.fitBounds(bounds, {padding: [30, 30], maxZoom: 17}); }
+    items.forEach(function (li, i) {
+      var at = bounds[i];
       var icon = L.divIcon({className: "map-number", html: "", iconSize: [26, 26]});
       var marker = L.marker(at, {icon: icon, keyboard: true, title: li.dataset.title}).addTo(map);
       var el = marker.getElement();
@@ -32,7 +34,6 @@
       link.textContent = li.dataset.number + ". " + li.dataset.title;
       marker.bindPopup(link);
     });
-    if (bounds.length === 1) { map.setView(bounds[0], 17); } else { map.fitBounds(bounds, {padding: [30, 30], maxZoom: 17}); }
     box.classList.add("has-tiles");
   });
 })();

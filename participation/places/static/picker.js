@@ -181,7 +181,9 @@
     slot.appendChild(element);
     var start = this.point(), centre = this.box.dataset.centreLat ?
       [parseFloat(this.box.dataset.centreLat), parseFloat(this.box.dataset.centreLon)] : [46.6, 2.4];
-    this.map = L.map(element, {keyboard: true}).setView(start || centre, start ? 17 : (this.box.dataset.centreLat ? 14 : 5));
+    this.map = L.map(element, {keyboard: true, zoomControl: false})
+      .setView(start || centre, start ? 17 : (this.box.dataset.centreLat ? 14 : 5));
+    L.control.zoom({zoomInTitle: this.box.dataset.zoomIn, zoomOutTitle: this.box.dataset.zoomOut}).addTo(this.map);
     L.tileLayer(this.box.dataset.tiles, {attribution: this.box.dataset.attribution, maxZoom: 19}).addTo(this.map);
     this.marker = L.marker(start || centre, {draggable: true, keyboard: true, autoPan: true});
     if (start) { this.marker.addTo(this.map); this.labelMarker(); }
