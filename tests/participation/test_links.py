@@ -38,3 +38,22 @@ def test_url_settings_must_be_http_or_https(tmp_path, monkeypatch, name):
             "GEOCODER_URL": "https://api-adresse.data.gouv.fr", "BASE_URL": "http://127.0.0.1:5000"}[name]
     monkeypatch.setenv(name, good)
     assert config.load(tmp_path)[name] == good
+
+
+def test_the_form_validator(app):
+    from flask_wtf import FlaskForm
+    from werkzeug.datastructures import MultiDict
+    from wtforms import StringField
+
+    from participation.links import WebURL
+
+    class Form(FlaskForm):
+        site = StringField("Site", validators=[WebURL()])
+        page = StringField("Page", validators=[WebURL(local=True)])
+
+    with app.test_request_context():
+        for site, page, ok in (("https://asso.example.org", "/ville/", True), ("", "", True),
+                               ("javascript:alert(1)", "", False), ("", "//evil.example", False)):
+            form = Form(MultiDict({"site": site, "page": page}), meta={"csrf": False})
+            assert form.validate() is ok, (site, page)
+        assert form.errors == {"page": ["Enter an address starting with https:// or http://."]}
