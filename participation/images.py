@@ -147,18 +147,31 @@ def serve(path: Path, content_type: str):
     return response
 
 
-def replace(current, data: bytes | None, *, remove_current: bool, commune_id: int, kind: str, field: str,
-            max_side: int, written: list):
-    """The single image of an owner after an edit: a new upload wins, else the current one unless asked
-    to remove it. Returns (image, obsolete): the caller points its owner at `image`, deletes `obsolete`
-    in the same transaction and removes its file after the commit (inside files_kept_on_commit())."""
+
+@contextmanager
+def replacing(owner, attr: str, data: bytes | None, *, remove_current: bool, commune_id: int, kind: str,
+              field: str, max_side: int):
+    """The single image `owner.<attr>` after an edit, for the transaction committed in the block: a new
+    upload wins, else the current image stays unless asked to remove it. The replaced image's row is
+    deleted in the same transaction and its file removed once the block is over; if the block fails,
+    the new file goes with the rollback."""
     from .extensions import db
-    from .models import UploadedImage
 
-    if data is None:
-        return (None, current) if remove_current else (current, None)
-    return add(data, commune_id=commune_id, kind=kind, field=field, max_side=max_side, written=written), current
-
+    current = getattr(owner, attr)
+    obsolete = None
+    with files_kept_on_commit() as written:
+        if data is not None:
+            setattr(owner, attr, add(data, commune_id=commune_id, kind=kind, field=field, max_side=max_side,
+                                     written=written))
+            obsolete = current
+        elif remove_current:
+            setattr(owner, attr, None)
+            obsolete = current
+        if obsolete is not None:
+            db.session.delete(obsolete)
+        yield
+    if obsolete is not None:
+        remove(obsolete.filename, obsolete.kind)
 
 def add(data: bytes, *, commune_id: int, kind: str, field: str, max_side: int, written: list):
     """A new UploadedImage from an upload, in the current transaction (inside files_kept_on_commit())."""

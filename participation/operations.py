@@ -64,17 +64,11 @@ def save_process(actor: User, commune: Commune, *, slug: str, title: dict, descr
     process.title = {k: v.strip() for k, v in title.items() if v and v.strip()}
     process.description = {k: clean_html(v) for k, v in description.items() if v and v.strip()}
     process.published = published
-    with images.files_kept_on_commit() as written:
-        process.image, obsolete = images.replace(
-            process.image, image, remove_current=remove_image, commune_id=commune.id, kind="processes",
-            field="image", max_side=PROCESS_IMAGE_SIDE, written=written)
-        if obsolete is not None:
-            db.session.delete(obsolete)
+    with images.replacing(process, "image", image, remove_current=remove_image, commune_id=commune.id,
+                          kind="processes", field="image", max_side=PROCESS_IMAGE_SIDE):
         db.session.flush()
         audit(commune, actor, "process.save", "process", process.id)
         commit()
-    if obsolete is not None:
-        images.remove(obsolete.filename, obsolete.kind)
     return process
 
 
@@ -229,15 +223,9 @@ def save_commune(actor: User, *, slug: str, name: dict, description: dict, prima
         have = {d.name for d in commune.districts}
         commune.districts.extend(District(name=n) for n in wanted if n not in have)
     db.session.flush()  # a new commune needs its id for its logo
-    with images.files_kept_on_commit() as written:
-        commune.logo, obsolete = images.replace(
-            commune.logo, logo, remove_current=remove_logo, commune_id=commune.id, kind="logos", field="logo",
-            max_side=LOGO_SIDE, written=written)
-        if obsolete is not None:
-            db.session.delete(obsolete)
+    with images.replacing(commune, "logo", logo, remove_current=remove_logo, commune_id=commune.id,
+                          kind="logos", field="logo", max_side=LOGO_SIDE):
         db.session.flush()
         audit(commune, actor, "commune.save", "commune", commune.id)
         commit()
-    if obsolete is not None:
-        images.remove(obsolete.filename, obsolete.kind)
     return commune

@@ -11,16 +11,15 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from participation import images, places
 from participation.errors import DomainError
 from participation.extensions import db, limiter
 from participation.forms import attach_error, form_status
 from participation.hooks import admin_link, process_section
 from participation.models import Action, Role, utcnow
-from participation.tenancy import process_blueprint
-
-from participation import images, places
 from participation.places import mapview
 from participation.places.forms import encode as encode_place, settle as settle_place
+from participation.tenancy import process_blueprint
 
 from . import demo, models  # noqa: F401 - models registers the tables, demo its seeder
 from . import operations as ops

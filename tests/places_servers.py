@@ -119,27 +119,23 @@ class TileServer:
         return [self.png]
 
 
-def _serve(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    return server, f"http://127.0.0.1:{server.server_port}"
+def _serving(wsgi_app):
+    """Serve the app on a free port for the session; its `url` attribute says where."""
+    server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    wsgi_app.url = f"http://127.0.0.1:{server.server_port}"
+    yield wsgi_app
+    server.shutdown()
 
 
 @pytest.fixture(scope="session")
 def _geocoder_server():
-    fake = FakeGeocoder()
-    server, fake.url = _serve(fake)
-    yield fake
-    server.shutdown()
+    yield from _serving(FakeGeocoder())
 
 
 @pytest.fixture(scope="session")
 def _tile_server():
-    tiles = TileServer()
-    server, tiles.url = _serve(tiles)
-    yield tiles
-    server.shutdown()
+    yield from _serving(TileServer())
 
 
 @pytest.fixture

@@ -10,20 +10,13 @@ from PIL import Image
 
 from participation import images
 from participation.extensions import db
-from participation.models import Commune, Process, Role, UploadedImage
+from participation.models import Commune, Process, UploadedImage
 
-from ..factories import grant, login, make_commune, make_process, make_user
+from ..factories import login, make_commune, make_user
 from ..proposals.factories import jpeg_with_gps, png_bytes
+from .test_processes import admin_client  # noqa: F401 - fixture: an administrator of "ville", logged in
 
 TEN_MB = png_bytes() + b"\x00" * (10 * 1024 * 1024)
-
-
-@pytest.fixture
-def admin_client(client):
-    commune = make_commune("ville")
-    admin = grant(make_user("Admin"), commune, Role.administrator)
-    login(client, admin)
-    return client, commune
 
 
 def _process_form(**extra):
