@@ -111,3 +111,25 @@ def test_search_endpoint_is_rate_limited(client, app, geocoder, rate_limits):
         app.config["GEOCODER_RATE_LIMIT"] = "30 per minute;300 per hour"
     assert codes == [200, 200, 200, 429]
     assert len(geocoder.requests) == 3
+
+
+def test_commune_map_centre_is_set_in_the_commune_settings(client):
+    from participation.models import Commune, Role
+
+    from ..factories import grant, login, make_commune, make_user
+
+    commune = make_commune("ville")
+    login(client, grant(make_user("Admin"), commune, Role.administrator))
+    base = {"slug": "ville", "name_fr": "Ville", "primary_color": "#1d4f91", "accent_color": "#a3195b",
+            "languages": ["fr", "en"], "default_language": "fr", "districts": ""}
+    for bad in ({"map_latitude": "47.7456"}, {"map_latitude": "95", "map_longitude": "7.3"},
+                {"map_latitude": "nan", "map_longitude": "7.3"}):
+        response = client.post("/ville/admin/commune", data={**base, **bad})
+        assert response.status_code == 400, bad
+    assert client.post("/ville/admin/commune", data={**base, "map_latitude": "47.7456",
+                                                     "map_longitude": "7.3385"}).status_code == 302
+    db.session.expire_all()
+    saved = db.session.get(Commune, commune.id)
+    assert (saved.map_latitude, saved.map_longitude) == (47.7456, 7.3385)
+    page = client.get("/ville/admin/commune").get_data(as_text=True)
+    assert 'value="47.7456"' in page and 'value="7.3385"' in page
