@@ -7,6 +7,7 @@ platform's pages (a commune's logo, a process's image) are `UploadedImage` rows 
 from __future__ import annotations
 
 import io
+import re
 import secrets
 import warnings
 from contextlib import contextmanager
@@ -24,6 +25,7 @@ MAX_IMAGES = 5
 MAX_PIXELS = 40_000_000  # refuse decompression bombs long before they fill memory
 MAX_SIDE = 2400  # larger pictures are scaled down: nobody needs more on a page
 FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
+STORED_NAME = re.compile(r"[A-Za-z0-9_-]{24}\.(?:jpg|png|webp)")  # what write() names files
 KINDS = frozenset({"proposals", "processes", "logos", "projects"})  # sub-directories of UPLOAD_DIR
 
 
@@ -108,9 +110,15 @@ def write(image: Image.Image, fmt: str, kind: str = "proposals", max_side: int =
     return StoredImage(filename=name, content_type=content_type, width=width, height=height)
 
 
+def is_stored_name(filename: str | None) -> bool:
+    """A name write() could have given: checked before any lookup, so no path trick or NUL byte reaches
+    the disk or the database."""
+    return bool(filename) and STORED_NAME.fullmatch(filename) is not None
+
+
 def path_of(filename: str, kind: str = "proposals") -> Path | None:
     """The file for a stored name; None for anything that is not one of ours (no path tricks)."""
-    if not filename or "/" in filename or "\\" in filename or filename.startswith(".") or "\x00" in filename:
+    if not is_stored_name(filename):
         return None
     path = upload_dir(kind) / filename
     return path if path.is_file() else None

@@ -79,6 +79,8 @@ def theme():
 @commune_bp.get("/images/<filename>")
 def image(filename: str):
     """The commune's logo and its processes' images (those of unpublished processes for administrators)."""
+    if not images.is_stored_name(filename):
+        abort(404)
     row = db.session.scalar(select(UploadedImage).where(UploadedImage.filename == filename,
                                                         UploadedImage.commune_id == g.commune.id))
     if row is None:

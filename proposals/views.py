@@ -245,6 +245,8 @@ def export_json():
 
 @bp.get("/images/<filename>")
 def image(filename: str):
+    if not images.is_stored_name(filename):
+        abort(404)
     row = db.session.scalar(select(ProposalImage).where(ProposalImage.filename == filename))
     if row is None or row.proposal.process_id != g.process.id:
         abort(404)

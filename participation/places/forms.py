@@ -16,6 +16,7 @@ With JavaScript, picker.js does the same through our /places/ endpoint and fills
 from __future__ import annotations
 
 import math
+import unicodedata
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -42,6 +43,8 @@ def decode(value: str | None) -> tuple[float, float, str] | None:
     except ValueError:
         return None
     label = parts[2].strip()[:255]
+    if any(unicodedata.category(c) == "Cc" for c in label):
+        return None
     return (lat, lon, label) if valid_point(lat, lon) else None
 
 

@@ -98,7 +98,9 @@ def _get(path: str, params: dict) -> dict:
 
 
 def _text(value, size: int) -> str:
-    return value.strip()[:size] if isinstance(value, str) else ""
+    if not isinstance(value, str):
+        return ""
+    return "".join(c for c in value if unicodedata.category(c) != "Cc").strip()[:size]
 
 
 def _features(data: dict) -> list[Candidate]:

@@ -107,7 +107,7 @@ def test_without_a_geocoder_a_typed_address_is_stored_as_text(client):
 def test_forged_choices_are_refused(client, geocoder):
     commune, process = setup_commune()
     login(client, resident(commune))
-    for forged in ("91,7,Nowhere", "nan,nan,x", "47.7", "<script>", "1e309,1,x"):
+    for forged in ("91,7,Nowhere", "nan,nan,x", "47.7", "<script>", "1e309,1,x", "47.7,7.3,Rue\x00"):
         response = client.post(url(process, "new"), data=_form(address="x", place_choice=forged))
         assert response.status_code == 400, forged
         assert "Choose one of the addresses found." in response.get_data(as_text=True)
