@@ -179,7 +179,8 @@ def commune_settings():
                 description=language_values(form, "description", langs), primary_color=form.primary_color.data,
                 accent_color=form.accent_color.data, default_language=form.default_language.data,
                 languages=form.languages.data, host=form.host.data, logo=images.read_upload(form.logo.data),
-                remove_logo=bool(getattr(form, "remove_logo", None) and form.remove_logo.data), map_centre=(form.map_latitude.data, form.map_longitude.data),
+                remove_logo=bool(getattr(form, "remove_logo", None) and form.remove_logo.data),
+                map_centre=(form.map_latitude.data, form.map_longitude.data),
                 districts=form.districts.data.splitlines(), commune=c)
         except DomainError as exc:
             attach_error(form, exc)

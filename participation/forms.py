@@ -7,7 +7,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
-    BooleanField, DateTimeLocalField, EmailField, FloatField, SelectField, SelectMultipleField, StringField, TextAreaField,
+    BooleanField, DateTimeLocalField, EmailField, FloatField, SelectField, SelectMultipleField, StringField,
+    TextAreaField,
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp, ValidationError
 
