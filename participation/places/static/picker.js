@@ -81,8 +81,9 @@
     note.textContent = body.message;
     set.appendChild(note);
     var options = body.results.map(function (r) {
-      return {value: encode(r.latitude, r.longitude, r.label), text: r.label + (r.postcode || r.city ?
-        " (" + [r.postcode, r.city].filter(Boolean).join(" ") + ")" : "")};
+      // As the server lists them: postcode and city only when the label does not already say them.
+      var where = [r.postcode, r.city].filter(function (p) { return p && r.label.indexOf(p) < 0; }).join(" ");
+      return {value: encode(r.latitude, r.longitude, r.label), text: r.label + (where ? " (" + where + ")" : "")};
     });
     options.push({value: "typed", text: this.box.dataset.keep});
     options.forEach(function (option, i) {
