@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileAllowed, FileField, FileRequired
+from flask_wtf.file import FileAllowed, FileField, FileRequired, MultipleFileField
 from wtforms import BooleanField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
@@ -63,8 +63,9 @@ class ProjectForm(FlaskForm):
     cost = IntegerField(_l("Cost"), validators=[DataRequired(), NumberRange(min=1, max=2_000_000_000)])
     district = SelectField(_l("District"), coerce=int, default=0)
     theme = SelectField(_l("Theme"), coerce=int, default=0)
-    images = TextAreaField(_l("Images, one per line: address | alternative text"),
+    images = TextAreaField(_l("Images, one per line: address on this site | alternative text"),
                            validators=[Length(max=5000)])
+    new_images = MultipleFileField(_l("Add images (JPEG, PNG or WebP, 5 MB each)"))
     address = StringField(_l("Place (address)"), validators=[Optional(), Length(max=255)])
     latitude = DecimalField(_l("Latitude"), places=None, validators=[Optional(), NumberRange(min=-90, max=90)])
     longitude = DecimalField(_l("Longitude"), places=None, validators=[Optional(), NumberRange(min=-180, max=180)])

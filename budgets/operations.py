@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import secrets
 
+from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import exists, select
 
 from participation.errors import Conflict, DomainError, NotFound
 from participation.extensions import db
 from participation.html import clean_html
+from participation.images import add as add_image, files_kept_on_commit
 from participation.jobs import commit
 from participation.models import Commune, District, Process, Role, User
 from participation.operations import audit
@@ -123,23 +125,37 @@ def delete_budget(actor: User, commune: Commune, budget: Budget) -> None:
 
 
 def parse_images(text: str) -> list[dict]:
-    """One image per line: `address | alternative text`."""
+    """One image per line: `address | alternative text`. Addresses are of this site's images (uploaded
+    with the form, or a proposal's): images from other sites would be blocked by the CSP."""
+    from flask import current_app
+
+    from participation.links import is_web_url, site_path
+
     images = []
     for line in (text or "").splitlines():
         src, _sep, alt = line.partition("|")
         src = src.strip()
         if not src:
             continue
-        if not (src.startswith("/") or src.startswith("https://")) or src.startswith("//"):
-            raise DomainError(_("Image addresses must start with https:// or /."), field="images")
-        images.append({"src": src, "alt": alt.strip()})
+        path = site_path(src, current_app.config["BASE_URL"])
+        if path is None:
+            raise DomainError(_("Images from other sites cannot be shown (the site's security policy blocks "
+                                "them): add the image with the upload field instead.") if is_web_url(src) else
+                              _("Image addresses are addresses of this site's images, starting with / or "
+                                "https://."), field="images")
+        images.append({"src": path, "alt": alt.strip()[:200]})
     return images
+
+
+PROJECT_IMAGE_SIDE = 1600
 
 
 def save_project(actor: User, commune: Commune, budget: Budget, *, title: str, description: str, cost: int,
                  district: District | None = None, theme_id: int | None = None, images: list[dict] | None = None,
                  address: str = "", latitude: float | None = None, longitude: float | None = None,
-                 proposal_id: int | None = None, project: Project | None = None) -> Project:
+                 proposal_id: int | None = None, project: Project | None = None,
+                 uploads: list[bytes] | None = None) -> Project:
+    """`uploads`: new images (validated, re-encoded) added after `images`."""
     require_role(actor, commune, Role.administrator)
     require_same_commune(budget.commune_id, commune)
     if district is not None:
@@ -158,11 +174,16 @@ def save_project(actor: User, commune: Commune, budget: Budget, *, title: str, d
     project.title, project.description, project.cost = title.strip(), clean_html(description or ""), cost
     project.district_id = district.id if district else None
     project.theme_id = theme_id
-    project.images = list(images or [])
     project.address, project.latitude, project.longitude = (address or "").strip(), latitude, longitude
-    db.session.flush()
-    audit(commune, actor, "project.save", "project", project.id)
-    commit()
+    with files_kept_on_commit() as written:
+        added = [add_image(data, commune_id=commune.id, kind="projects", field="new_images",
+                           max_side=PROJECT_IMAGE_SIDE, written=written) for data in uploads or []]
+        project.images = list(images or []) + [
+            {"src": url_for("communes.image", commune=commune.slug, filename=row.filename), "alt": project.title}
+            for row in added]
+        db.session.flush()
+        audit(commune, actor, "project.save", "project", project.id)
+        commit()
     return project
 
 

@@ -6,6 +6,7 @@ from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
+from participation import images
 from participation.errors import DomainError, NotFound
 from participation.extensions import db
 from participation.forms import attach_error, language_values
@@ -147,7 +148,8 @@ def edit_project(process: str, budget_id: int | None = None, project_id: int | N
                 cost=form.cost.data, district=_district(form.district.data), theme_id=form.theme.data or None,
                 images=ops.parse_images(form.images.data), address=form.address.data or "",
                 latitude=float(form.latitude.data) if form.latitude.data is not None else None,
-                longitude=float(form.longitude.data) if form.longitude.data is not None else None, project=project)
+                longitude=float(form.longitude.data) if form.longitude.data is not None else None, project=project,
+                uploads=[data for data in map(images.read_upload, form.new_images.data or []) if data is not None])
         except DomainError as exc:
             attach_error(form, exc)
         else:

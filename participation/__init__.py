@@ -53,6 +53,8 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (platform_bp, accounts_bp, commune_bp, admin_bp, notifications_bp):
         app.register_blueprint(bp)
+    from . import places
+    places.init_app(app)  # shared map picker, geocoding endpoint and map scripts
     for package in ("proposals", "budgets", "votes"):
         module = __import__(f"{package}.views", fromlist=["bp"])
         for bp in getattr(module, "blueprints", [module.bp]):

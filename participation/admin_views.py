@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from . import operations
+from . import images, operations
 from .accounts import invitations
 from .errors import DomainError
 from .extensions import db
@@ -50,15 +50,16 @@ def edit_process(slug: str | None = None):
     process = operations.get_process(g.commune, slug, include_unpublished=True) if slug else None
     data = None
     if process is not None and request.method == "GET":
-        data = {"slug": process.slug, "image": process.image, "published": process.published}
+        data = {"slug": process.slug, "published": process.published}
         data.update({f"title_{k}": v for k, v in process.title.items()})
         data.update({f"description_{k}": v for k, v in process.description.items()})
-    form = process_form(langs, data=data)
+    form = process_form(langs, has_image=process is not None and process.image is not None, data=data)
     if form.validate_on_submit():
         try:
             saved = operations.save_process(
                 current_user, g.commune, slug=form.slug.data, title=language_values(form, "title", langs),
-                description=language_values(form, "description", langs), image=form.image.data,
+                description=language_values(form, "description", langs), image=images.read_upload(form.image.data),
+                remove_image=bool(getattr(form, "remove_image", None) and form.remove_image.data),
                 published=form.published.data, process=process)
         except DomainError as exc:
             attach_error(form, exc)
@@ -170,12 +171,14 @@ def commune_settings():
     langs = current_app.config["LANGUAGES"]
     data = None
     if request.method == "GET":
-        data = {"slug": c.slug, "host": c.host, "logo": c.logo, "primary_color": c.primary_color,
+        data = {"slug": c.slug, "host": c.host, "primary_color": c.primary_color,
                 "accent_color": c.accent_color, "languages": c.languages, "default_language": c.default_language,
-                "districts": "\n".join(d.name for d in c.districts)}
+                "districts": "\n".join(d.name for d in c.districts),
+                "map_latitude": c.map_latitude, "map_longitude": c.map_longitude}
         data.update({f"name_{k}": v for k, v in c.name.items()})
         data.update({f"description_{k}": v for k, v in c.description.items()})
-    form = commune_form(langs, data=data, host_editable=current_user.is_platform_admin)
+    form = commune_form(langs, data=data, host_editable=current_user.is_platform_admin,
+                        has_logo=c.logo is not None)
     if form.validate_on_submit():
         host = {"host": form.host.data} if "host" in form else {}
         try:
@@ -183,7 +186,9 @@ def commune_settings():
                 current_user, slug=form.slug.data, name=language_values(form, "name", langs),
                 description=language_values(form, "description", langs), primary_color=form.primary_color.data,
                 accent_color=form.accent_color.data, default_language=form.default_language.data,
-                languages=form.languages.data, logo=form.logo.data,
+                languages=form.languages.data, logo=images.read_upload(form.logo.data),
+                remove_logo=bool(getattr(form, "remove_logo", None) and form.remove_logo.data),
+                map_centre=(form.map_latitude.data, form.map_longitude.data),
                 districts=form.districts.data.splitlines(), commune=c, **host)
         except DomainError as exc:
             attach_error(form, exc)

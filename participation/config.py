@@ -85,6 +85,9 @@ def load(instance_path: Path, overrides: dict | None = None) -> dict:
         "INVITATION_MAX_AGE": int(env.get("INVITATION_MAX_AGE", str(14 * 24 * 3600))),  # role invitations
         "UNSUBSCRIBE_TOKEN_MAX_AGE": int(env.get("UNSUBSCRIBE_TOKEN_MAX_AGE", str(400 * 24 * 3600))),
         "MAP_TILE_URL": env.get("MAP_TILE_URL") or None,
+        "GEOCODER_URL": env.get("GEOCODER_URL") or None,  # BAN API format, e.g. https://api-adresse.data.gouv.fr
+        "GEOCODER_TIMEOUT": float(env.get("GEOCODER_TIMEOUT", "3")),
+        "GEOCODER_RATE_LIMIT": env.get("GEOCODER_RATE_LIMIT", "30 per minute;300 per hour"),
         "VOTER_KEY_SECRET": env.get("VOTER_KEY_SECRET") or None,
         "UPLOAD_DIR": env.get("UPLOAD_DIR") or str(instance_path / "uploads"),
         "MAP_TILE_ATTRIBUTION": env.get("MAP_TILE_ATTRIBUTION", ""),  # e.g. "© OpenStreetMap contributors"
@@ -92,4 +95,7 @@ def load(instance_path: Path, overrides: dict | None = None) -> dict:
     }
     if overrides:
         cfg.update(overrides)
+    from .links import check_setting
+    for name in ("BASE_URL", "MAP_TILE_URL", "GEOCODER_URL"):
+        check_setting(name, cfg.get(name))
     return cfg

@@ -5,10 +5,12 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
-    BooleanField, DateTimeLocalField, EmailField, SelectField, SelectMultipleField, StringField, TextAreaField,
+    BooleanField, DateTimeLocalField, EmailField, FloatField, SelectField, SelectMultipleField, StringField,
+    TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp, ValidationError
 
 from .models import PhaseKind, Role
 
@@ -63,16 +65,20 @@ def language_values(form, name: str, languages: list[str]) -> dict[str, str]:
 
 class ProcessFormBase(FlaskForm):
     slug = StringField(_l("Address (slug)"), validators=[DataRequired(), Length(max=80), SLUG])
-    image = StringField(_l("Image address"), validators=[Optional(), Length(max=255)])
+    image = FileField(_l("Image (JPEG, PNG or WebP, at most 5 MB)"))
+    remove_image = BooleanField(_l("Remove the current image"))
     published = BooleanField(_l("Published"), default=True)
 
 
-def process_form(languages: list[str], **kwargs) -> FlaskForm:
+def process_form(languages: list[str], has_image: bool = False, **kwargs) -> FlaskForm:
     cls = with_language_fields(ProcessFormBase, languages, {
         "title": (StringField, _l("Title"), {"required": True, "validators": [Length(max=200)]}),
         "description": (TextAreaField, _l("Description"), {"validators": [Length(max=20000)]}),
     })
-    return cls(**kwargs)
+    form = cls(**kwargs)
+    if not has_image:
+        del form.remove_image
+    return form
 
 
 class PhaseFormBase(FlaskForm):
@@ -107,15 +113,25 @@ class RoleForm(FlaskForm):
 class CommuneFormBase(FlaskForm):
     slug = StringField(_l("Address (slug)"), validators=[DataRequired(), Length(max=40), SLUG])
     host = StringField(_l("Own host name (optional)"), validators=[Optional(), Length(max=255)])
-    logo = StringField(_l("Logo address"), validators=[Optional(), Length(max=255)])
+    logo = FileField(_l("Logo (JPEG, PNG or WebP, at most 5 MB)"))
+    remove_logo = BooleanField(_l("Remove the current logo"))
     primary_color = StringField(_l("Main colour"), validators=[DataRequired(), COLOR, readable_on_white])
     accent_color = StringField(_l("Accent colour"), validators=[DataRequired(), COLOR, readable_on_white])
     languages = SelectMultipleField(_l("Available languages"), choices=LANGUAGES, validators=[DataRequired()])
     default_language = SelectField(_l("Default language"), choices=LANGUAGES)
     districts = TextAreaField(_l("Districts, one per line"), validators=[Length(max=10000)])
+    map_latitude = FloatField(_l("Centre of the maps: latitude (optional)"),
+                              validators=[Optional(), NumberRange(min=-90, max=90)])
+    map_longitude = FloatField(_l("Centre of the maps: longitude (optional)"),
+                               validators=[Optional(), NumberRange(min=-180, max=180)])
+
+    def validate_map_longitude(self, field):
+        if (field.data is None) != (self.map_latitude.data is None):
+            raise ValidationError(_l("Give both latitude and longitude, or neither."))
 
 
-def commune_form(languages: list[str], *, host_editable: bool = True, **kwargs) -> FlaskForm:
+def commune_form(languages: list[str], *, host_editable: bool = True, has_logo: bool = False,
+                 **kwargs) -> FlaskForm:
     """`host_editable`: platform administrators only (the operation checks it again)."""
     cls = with_language_fields(CommuneFormBase, languages, {
         "name": (StringField, _l("Name"), {"required": True, "validators": [Length(max=120)]}),
@@ -124,6 +140,8 @@ def commune_form(languages: list[str], *, host_editable: bool = True, **kwargs) 
     form = cls(**kwargs)
     if not host_editable:
         del form.host
+    if not has_logo:
+        del form.remove_logo
     return form
 
 

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from flask_login import UserMixin
 from sqlalchemy import (
-    JSON, Boolean, CheckConstraint, DateTime, Enum, ForeignKey, Integer, String, Text,
+    JSON, Boolean, CheckConstraint, DateTime, Enum, Float, ForeignKey, Integer, String, Text,
     UniqueConstraint, func,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -95,27 +95,54 @@ class User(UserMixin, db.Model):
 class Commune(db.Model):
     """A tenant: one commune of a metropolis, with its own identity, languages and processes."""
     __tablename__ = "communes"
+    __table_args__ = (
+        CheckConstraint("(map_latitude IS NULL) = (map_longitude IS NULL)", name="map_centre_complete"),
+        CheckConstraint("map_latitude IS NULL OR (map_latitude >= -90 AND map_latitude <= 90)",
+                        name="map_latitude_range"),
+        CheckConstraint("map_longitude IS NULL OR (map_longitude >= -180 AND map_longitude <= 180)",
+                        name="map_longitude_range"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(40), unique=True)
     host: Mapped[str | None] = mapped_column(String(255), unique=True)
     name: Mapped[dict] = mapped_column(JSON, default=dict)
     description: Mapped[dict] = mapped_column(JSON, default=dict)
-    logo: Mapped[str | None] = mapped_column(String(255))
+    logo_id: Mapped[int | None] = mapped_column(
+        ForeignKey("uploaded_images.id", ondelete="SET NULL", use_alter=True))
     primary_color: Mapped[str] = mapped_column(String(7), default="#1d4f91")
     accent_color: Mapped[str] = mapped_column(String(7), default="#a3195b")
     default_language: Mapped[str] = mapped_column(String(8), default="fr")
+    # Where its maps start; the address search prefers places near it.
+    map_latitude: Mapped[float | None] = mapped_column(Float)
+    map_longitude: Mapped[float | None] = mapped_column(Float)
     languages: Mapped[list] = mapped_column(JSON, default=lambda: ["fr"])
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     districts: Mapped[list[District]] = relationship(
         back_populates="commune", order_by="District.name", cascade="all, delete-orphan")
     processes: Mapped[list[Process]] = relationship(back_populates="commune", cascade="all, delete-orphan")
+    # Loaded with the commune: every page's header shows it.
+    logo: Mapped[UploadedImage | None] = relationship(foreign_keys=[logo_id], post_update=True, lazy="joined")
 
     def title(self, locale: str | None) -> str:
         return translate(self.name, locale, self.default_language)
 
     def text(self, locale: str | None) -> str:
         return translate(self.description, locale, self.default_language)
+
+
+class UploadedImage(db.Model):
+    """An image of a commune's pages (its logo, a process's image), re-encoded by participation/images.py
+    and stored as UPLOAD_DIR/<kind>/<filename>; its owner row points at it."""
+    __tablename__ = "uploaded_images"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # "logos", "processes": the sub-directory
+    filename: Mapped[str] = mapped_column(String(80), unique=True)  # random, never the uploaded name
+    content_type: Mapped[str] = mapped_column(String(40))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class District(db.Model):
@@ -177,7 +204,7 @@ class Process(db.Model):
     slug: Mapped[str] = mapped_column(String(80))
     title: Mapped[dict] = mapped_column(JSON, default=dict)
     description: Mapped[dict] = mapped_column(JSON, default=dict)  # sanitised HTML per language
-    image: Mapped[str | None] = mapped_column(String(255))
+    image_id: Mapped[int | None] = mapped_column(ForeignKey("uploaded_images.id", ondelete="SET NULL"))
     published: Mapped[bool] = mapped_column(Boolean, default=True)
     # An administrator may pin a phase regardless of the dates.
     active_phase_override_id: Mapped[int | None] = mapped_column(
@@ -185,6 +212,7 @@ class Process(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     commune: Mapped[Commune] = relationship(back_populates="processes")
+    image: Mapped[UploadedImage | None] = relationship(lazy="joined")
     phases: Mapped[list[Phase]] = relationship(
         back_populates="process", order_by="Phase.position", cascade="all, delete-orphan",
         foreign_keys="Phase.process_id")

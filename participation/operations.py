@@ -7,16 +7,18 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from . import images
 from .errors import DomainError, NotFound, PermissionDenied
 from .extensions import db
 from .html import clean_html
 from .jobs import commit
 from .models import AuditEntry, Commune, District, Membership, Phase, PhaseKind, Process, Role, User
 from .permissions import require_platform_admin, require_role, require_same_commune
+from .places.geo import valid_point
 
 
 # First URL segments used by platform pages: a commune cannot take them.
-RESERVED_SLUGS = frozenset({"account", "static", "healthz", "lang", "communes", "notifications", "admin", "api"})
+RESERVED_SLUGS = frozenset({"account", "static", "healthz", "lang", "communes", "notifications", "admin", "api", "places"})
 
 
 def audit(commune: Commune | None, actor: User | None, action: str, target_type: str,
@@ -42,8 +44,13 @@ def list_processes(commune: Commune, *, include_unpublished: bool = False) -> li
     return list(db.session.scalars(query))
 
 
+PROCESS_IMAGE_SIDE, LOGO_SIDE = 1600, 512  # pixels of the longer side kept
+
+
 def save_process(actor: User, commune: Commune, *, slug: str, title: dict, description: dict,
-                 image: str | None = None, published: bool = True, process: Process | None = None) -> Process:
+                 image: bytes | None = None, remove_image: bool = False, published: bool = True,
+                 process: Process | None = None) -> Process:
+    """`image`: the bytes of a new upload (validated and re-encoded), None to keep the current one."""
     require_role(actor, commune, Role.administrator)
     clash = db.session.scalar(select(Process.id).where(
         Process.commune_id == commune.id, Process.slug == slug))
@@ -57,11 +64,12 @@ def save_process(actor: User, commune: Commune, *, slug: str, title: dict, descr
     process.slug = slug
     process.title = {k: v.strip() for k, v in title.items() if v and v.strip()}
     process.description = {k: clean_html(v) for k, v in description.items() if v and v.strip()}
-    process.image = image or None
     process.published = published
-    db.session.flush()
-    audit(commune, actor, "process.save", "process", process.id)
-    commit()
+    with images.replacing(process, "image", image, remove_current=remove_image, commune_id=commune.id,
+                          kind="processes", field="image", max_side=PROCESS_IMAGE_SIDE):
+        db.session.flush()
+        audit(commune, actor, "process.save", "process", process.id)
+        commit()
     return process
 
 
@@ -190,7 +198,8 @@ def _free_host(value: str | None, commune: Commune | None) -> str | None:
 
 def save_commune(actor: User, *, slug: str, name: dict, description: dict, primary_color: str,
                  accent_color: str, default_language: str, languages: list[str], host=KEEP,
-                 logo: str | None = None, districts: list[str] | None = None,
+                 logo: bytes | None = None, remove_logo: bool = False, districts: list[str] | None = None,
+                 map_centre: tuple[float | None, float | None] | None = None,
                  commune: Commune | None = None) -> Commune:
     """Communes are created by platform administrators; their administrators edit them, except the host
     name, which only platform administrators set (it decides what the platform serves where)."""
@@ -210,10 +219,15 @@ def save_commune(actor: User, *, slug: str, name: dict, description: dict, prima
     if default_language not in languages:
         raise DomainError(_l("The default language must be one of the available languages."),
                           field="default_language")
+    lat, lon = map_centre or (None, None)
+    if (lat is None) != (lon is None) or (lat is not None and not valid_point(lat, lon)):
+        raise DomainError(_l("Give both latitude and longitude, or neither."), field="map_latitude")
     if commune is None:
         commune = Commune()
         db.session.add(commune)
-    commune.slug, commune.logo = slug, (logo or None)
+    if map_centre is not None:  # None: unchanged
+        commune.map_latitude, commune.map_longitude = lat, lon
+    commune.slug = slug
     if host is not KEEP:
         commune.host = host
     commune.name = {k: v.strip() for k, v in name.items() if v and v.strip()}
@@ -227,7 +241,10 @@ def save_commune(actor: User, *, slug: str, name: dict, description: dict, prima
                 commune.districts.remove(district)
         have = {d.name for d in commune.districts}
         commune.districts.extend(District(name=n) for n in wanted if n not in have)
-    db.session.flush()
-    audit(commune, actor, "commune.save", "commune", commune.id)
-    commit()
+    db.session.flush()  # a new commune needs its id for its logo
+    with images.replacing(commune, "logo", logo, remove_current=remove_logo, commune_id=commune.id,
+                          kind="logos", field="logo", max_side=LOGO_SIDE):
+        db.session.flush()
+        audit(commune, actor, "commune.save", "commune", commune.id)
+        commit()
     return commune

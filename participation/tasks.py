@@ -101,3 +101,60 @@ def send_role_invitation(invitation_id: int) -> None:
         text = render_template("emails/invitation.txt", **context)
         html = render_template("emails/invitation.html", **context)
     mail.send(mail.build_message(invitation.email, subject, text, html))
+
+
+LEGACY_FETCH_TIMEOUT = 10
+
+
+@task
+def import_legacy_image(owner: str, owner_id: int, url: str) -> None:
+    """An image that was a typed address before migration 0004 (a commune's logo, a process's image, or
+    one of a budget project's images): download it over http(s), run it through the image pipeline and
+    attach it, unless it was replaced since. A failure is retried, then listed for platform
+    administrators with the address, so they can upload the image by hand."""
+    import logging
+    from urllib.parse import urljoin
+    from urllib.request import Request, urlopen
+
+    from flask import current_app, url_for
+
+    from . import images
+    from .links import is_local_path, is_web_url
+    from .models import Commune, Process
+    from .operations import LOGO_SIDE, PROCESS_IMAGE_SIDE
+
+    if owner == "project":
+        from budgets.models import Project
+        target = db.session.get(Project, owner_id)
+        if target is None or not any(i.get("src") == url for i in target.images or []):
+            return
+    else:
+        target = db.session.get(Commune if owner == "logo" else Process, owner_id)
+        if target is None or (target.logo if owner == "logo" else target.image) is not None:
+            return
+    address = url.strip()
+    if is_local_path(address):
+        address = urljoin(current_app.config["BASE_URL"], address)
+    if not is_web_url(address):
+        logging.getLogger(__name__).warning("legacy image %s %s: %r is not an http(s) address, not imported",
+                                            owner, owner_id, url)
+        return
+    request = Request(address, headers={"User-Agent": "participation-platform", "Accept": "image/*"})
+    with urlopen(request, timeout=LEGACY_FETCH_TIMEOUT) as response:  # noqa: S310 - http(s) checked above
+        data = response.read(images.MAX_BYTES + 1)
+    kind, side = {"logo": ("logos", LOGO_SIDE), "process": ("processes", PROCESS_IMAGE_SIDE),
+                  "project": ("projects", PROCESS_IMAGE_SIDE)}[owner]
+    commune_id = target.id if owner == "logo" else target.commune_id
+    with images.files_kept_on_commit() as written:
+        image = images.add(data, commune_id=commune_id, kind=kind, field="image", max_side=side, written=written)
+        if owner == "logo":
+            target.logo = image
+        elif owner == "process":
+            target.image = image
+        else:
+            db.session.flush()
+            commune = db.session.get(Commune, commune_id)
+            with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
+                local = url_for("communes.image", commune=commune.slug, filename=image.filename)
+            target.images = [dict(i, src=local) if i.get("src") == url else i for i in target.images]
+        db.session.commit()

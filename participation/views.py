@@ -10,10 +10,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select, text
 
-from . import operations
+from . import images, operations
 from .errors import DomainError
 from .extensions import db
-from .models import Commune, PhaseKind, utcnow
+from .models import Commune, PhaseKind, Process, UploadedImage, utcnow
 from .tenancy import commune_blueprint
 
 platform_bp = Blueprint("platform", __name__)
@@ -73,6 +73,24 @@ def theme():
     return response
 
 
+@commune_bp.get("/images/<filename>")
+def image(filename: str):
+    """The commune's logo and its processes' images (those of unpublished processes for administrators)."""
+    if not images.is_stored_name(filename):
+        abort(404)
+    row = db.session.scalar(select(UploadedImage).where(UploadedImage.filename == filename,
+                                                        UploadedImage.commune_id == g.commune.id))
+    if row is None:
+        abort(404)
+    hidden = db.session.scalar(select(Process.id).where(Process.image_id == row.id, Process.published.is_(False)))
+    if hidden and not (current_user.is_authenticated and current_user.has_role(g.commune, "administrator")):
+        abort(404)
+    path = images.path_of(row.filename, row.kind)
+    if path is None:
+        abort(404)
+    return images.serve(path, row.content_type)
+
+
 @commune_bp.get("/", endpoint="home")
 def commune_home():
     processes = operations.list_processes(g.commune)
@@ -109,7 +127,8 @@ def new_commune():
                 current_user, slug=form.slug.data, name=language_values(form, "name", langs),
                 description=language_values(form, "description", langs), primary_color=form.primary_color.data,
                 accent_color=form.accent_color.data, default_language=form.default_language.data,
-                languages=form.languages.data, host=form.host.data, logo=form.logo.data,
+                languages=form.languages.data, host=form.host.data, logo=images.read_upload(form.logo.data),
+                map_centre=(form.map_latitude.data, form.map_longitude.data),
                 districts=form.districts.data.splitlines())
         except DomainError as exc:
             attach_error(form, exc)

@@ -5,11 +5,13 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import (
-    BooleanField, FloatField, HiddenField, IntegerField, SelectField, SelectMultipleField, StringField,
+    BooleanField, HiddenField, IntegerField, SelectField, SelectMultipleField, StringField,
     TextAreaField,
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from participation.places.forms import PlaceFields
 
 from .models import ProposalKind, ProposalStatus, ReportReason
 
@@ -23,7 +25,7 @@ def _int_or_none(value):
         return None
 
 
-class ProposalForm(FlaskForm):
+class ProposalForm(PlaceFields, FlaskForm):
     kind = SelectField(_l("Type"), choices=[(ProposalKind.idea.value, _l("Idea")),
                                             (ProposalKind.petition.value, _l("Petition"))],
                        default=ProposalKind.idea.value)
@@ -31,9 +33,6 @@ class ProposalForm(FlaskForm):
     body = TextAreaField(_l("Description"), validators=[DataRequired(), Length(max=20000)])
     theme_id = SelectField(_l("Theme"), coerce=_int_or_none, validators=[Optional()])
     district_id = SelectField(_l("District"), coerce=_int_or_none, validators=[Optional()])
-    address = StringField(_l("Address or place (optional)"), validators=[Optional(), Length(max=255)])
-    latitude = FloatField(_l("Latitude (optional)"), validators=[Optional(), NumberRange(min=-90, max=90)])
-    longitude = FloatField(_l("Longitude (optional)"), validators=[Optional(), NumberRange(min=-180, max=180)])
     images = MultipleFileField(_l("Images (up to 5: JPEG, PNG or WebP, 5 MB each)"))
     image_alt = StringField(_l("Short description of the images, for people who cannot see them"),
                             validators=[Optional(), Length(max=200)])

@@ -5,13 +5,14 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import (
-    JSON, Boolean, CheckConstraint, DateTime, Enum, Float, ForeignKey, Index, Integer, String, Text,
+    JSON, Boolean, CheckConstraint, DateTime, Enum, ForeignKey, Index, Integer, String, Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from participation.extensions import db
 from participation.models import District, User, translate, utcnow
+from participation.places import PlaceMixin, place_constraints
 
 
 class ProposalStatus(str, enum.Enum):
@@ -94,13 +95,12 @@ class ProposalSettings(db.Model):
     )
 
 
-class Proposal(db.Model):
+class Proposal(PlaceMixin, db.Model):
     __tablename__ = "proposals"
     __table_args__ = (
         CheckConstraint("support_count >= 0", name="support_count_positive"),
         CheckConstraint("estimated_cost IS NULL OR estimated_cost >= 0", name="cost_positive"),
-        CheckConstraint("latitude IS NULL OR (latitude >= -90 AND latitude <= 90)", name="latitude_range"),
-        CheckConstraint("longitude IS NULL OR (longitude >= -180 AND longitude <= 180)", name="longitude_range"),
+        *place_constraints(),
         Index("ix_proposals_process_created", "process_id", "created_at"),
         Index("ix_proposals_process_supports", "process_id", "support_count"),
     )
@@ -113,9 +113,6 @@ class Proposal(db.Model):
     body: Mapped[str] = mapped_column(Text, default="")  # sanitised HTML
     theme_id: Mapped[int | None] = mapped_column(ForeignKey("themes.id", ondelete="SET NULL"), index=True)
     district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id", ondelete="SET NULL"), index=True)
-    address: Mapped[str] = mapped_column(String(255), default="")
-    latitude: Mapped[float | None] = mapped_column(Float)
-    longitude: Mapped[float | None] = mapped_column(Float)
     status: Mapped[ProposalStatus] = mapped_column(
         Enum(ProposalStatus, native_enum=False, length=16), default=ProposalStatus.published, index=True)
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)  # by moderation, independent of status
@@ -152,10 +149,6 @@ class Proposal(db.Model):
     @property
     def is_petition(self) -> bool:
         return self.kind == ProposalKind.petition
-
-    @property
-    def has_place(self) -> bool:
-        return self.latitude is not None and self.longitude is not None
 
     def is_author(self, user) -> bool:
         uid = getattr(user, "id", None)

@@ -14,10 +14,11 @@ from participation.html import clean_html
 from participation.jobs import commit
 from participation.models import Action, Commune, District, Process, Role, User, utcnow
 from participation.operations import audit
+from participation.places import valid_point
 from participation.permissions import (get_belonging, require_confirmed, require_phase, require_role,
                                        require_same_commune)
 
-from . import images
+from participation import images
 from .operations_list import SORTS, Filters, Page, list_proposals, list_query, places  # noqa: F401 - public API
 from .models import (
     DEFAULT_THEMES, Comment, CommuneBlock, Proposal, ProposalAuthor, ProposalImage, ProposalKind, ProposalSettings,
@@ -163,7 +164,7 @@ def _check_place(district_id, theme_id, latitude, longitude, commune: Commune) -
         raise DomainError(_l("Choose one of the districts of this commune."), field="district_id")
     if (latitude is None) != (longitude is None):
         raise DomainError(_l("Give both latitude and longitude, or neither."), field="latitude")
-    if latitude is not None and not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+    if latitude is not None and not valid_point(latitude, longitude):
         raise DomainError(_l("These coordinates are not on Earth."), field="latitude")
 
 
@@ -172,23 +173,17 @@ def _images_added(proposal: Proposal, uploads: list[bytes], alt: str):
     """Store the uploads on the proposal for the transaction run in the `with` block. If anything fails
     (a bad image, the flush, the commit), the session is rolled back and every file already written is
     removed, so no file outlives a transaction that did not commit."""
-    stored: list[str] = []
-    try:
+    with images.files_kept_on_commit() as written:
         if len(proposal.images) + len(uploads) > images.MAX_IMAGES:
             raise DomainError(_l("At most %(n)s images per proposal.", n=images.MAX_IMAGES), field="images")
         checked = [images.read_image(data) for data in uploads]  # refuse the whole batch before writing any file
         for image, fmt in checked:
             saved = images.write(image, fmt)
-            stored.append(saved.filename)
+            written.append(("proposals", saved.filename))
             proposal.images.append(ProposalImage(
                 filename=saved.filename, content_type=saved.content_type, width=saved.width, height=saved.height,
                 alt=(alt or "").strip()[:200], position=len(proposal.images)))
         yield
-    except BaseException:
-        db.session.rollback()
-        for name in stored:
-            images.remove(name)
-        raise
 
 
 def submit_proposal(actor: User, commune: Commune, process: Process, *, title: str, body: str,

@@ -4,22 +4,25 @@ from __future__ import annotations
 import secrets
 
 from flask import (
-    Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, send_file, session,
+    Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, session,
     url_for,
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from participation import images, places
 from participation.errors import DomainError
 from participation.extensions import db, limiter
 from participation.forms import attach_error, form_status
 from participation.hooks import admin_link, process_section
 from participation.models import Action, Role, utcnow
+from participation.places import mapview
+from participation.places.forms import encode as encode_place, settle as settle_place
 from participation.tenancy import process_blueprint
 from participation.urls import external_url
 
-from . import demo, images, mapview, models  # noqa: F401 - models registers the tables, demo its seeder
+from . import demo, models  # noqa: F401 - models registers the tables, demo its seeder
 from . import operations as ops
 from . import operations_engagement as engagement
 from . import operations_export as export
@@ -85,9 +88,7 @@ def index():
 @bp.get("/map")
 def map_view():
     proposals = ops.places(g.process)
-    return render_template("proposals/map.html", proposals=proposals, layout=mapview.layout(proposals),
-                           tile_url=current_app.config.get("MAP_TILE_URL"),
-                           attribution=current_app.config.get("MAP_TILE_ATTRIBUTION", ""))
+    return render_template("proposals/map.html", proposals=proposals, layout=mapview.layout(proposals))
 
 
 def _form(cls, **kwargs):
@@ -101,13 +102,18 @@ def _uploads(form) -> list[bytes]:
     files = [f for f in (form.images.data or []) if getattr(f, "filename", "")]
     if len(files) > images.MAX_IMAGES:
         raise DomainError(_("At most %(n)s images per proposal.", n=images.MAX_IMAGES), field="images")
-    # Read at most one byte past the limit: enough to refuse an oversize file without holding it all.
-    return [f.stream.read(images.MAX_BYTES + 1) for f in files]
+    return [images.read_upload(f) for f in files]
 
 
 def _place(form) -> dict:
-    return {"theme_id": form.theme_id.data, "district_id": form.district_id.data, "address": form.address.data or "",
-            "latitude": form.latitude.data, "longitude": form.longitude.data}
+    return {"theme_id": form.theme_id.data, "district_id": form.district_id.data, **form.place()}
+
+
+def _submitted(form) -> bool:
+    """A complete submission: the place is settled (an address typed without a point is looked up and
+    offered as a list first) and every field is valid."""
+    return request.method == "POST" and settle_place(form, places.commune_centre(g.commune)) \
+        and form.validate_on_submit()
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -119,7 +125,7 @@ def new():
     if not g.process.allows(Action.propose):
         flash(_("The current phase of this process does not allow new proposals."), "error")
         return redirect(url_for("proposals.index"))
-    if form.validate_on_submit():
+    if _submitted(form):
         try:
             proposal = ops.submit_proposal(
                 current_user, g.commune, g.process, title=form.title.data, body=form.body.data,
@@ -161,10 +167,12 @@ def edit(proposal_id: int):
     if request.method == "GET":
         data = {"title": proposal.title, "body": proposal.body, "theme_id": proposal.theme_id,
                 "district_id": proposal.district_id, "address": proposal.address, "latitude": proposal.latitude,
-                "longitude": proposal.longitude, "kind": proposal.kind.value, "group_id": proposal.group_id}
+                "longitude": proposal.longitude, "kind": proposal.kind.value, "group_id": proposal.group_id,
+                "located": encode_place(proposal.latitude, proposal.longitude, proposal.address)
+                if proposal.has_place else ""}
     form = _form(EditProposalForm, data=data)
     form.remove_images.choices = [(img.id, _("Image %(n)s", n=i)) for i, img in enumerate(proposal.images, 1)]
-    if form.validate_on_submit():
+    if _submitted(form):
         try:
             ops.edit_proposal(current_user, g.commune, proposal, title=form.title.data, body=form.body.data,
                               uploads=_uploads(form), image_alt=form.image_alt.data or "",
@@ -238,6 +246,8 @@ def export_json():
 
 @bp.get("/images/<filename>")
 def image(filename: str):
+    if not images.is_stored_name(filename):
+        abort(404)
     row = db.session.scalar(select(ProposalImage).where(ProposalImage.filename == filename))
     if row is None or row.proposal.process_id != g.process.id:
         abort(404)
@@ -246,10 +256,7 @@ def image(filename: str):
     path = images.path_of(filename)
     if path is None:
         abort(404)
-    response = send_file(path, mimetype=row.content_type, max_age=86400)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return images.serve(path, row.content_type)
 
 
 @process_section

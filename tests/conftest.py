@@ -26,6 +26,7 @@ from participation import create_app  # noqa: E402
 from participation.extensions import db as _db  # noqa: E402
 
 from .factories import *  # noqa: E402,F401,F403
+from .places_servers import _geocoder_server, _tile_server, geocoder, tiles  # noqa: E402,F401 - fixtures
 
 
 def free_port() -> int:
@@ -68,6 +69,8 @@ def app(_smtp_sink):
         "SERVER_NAME": None,
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": _smtp_sink.port,
+        "GEOCODER_URL": None,  # the `geocoder` and `tiles` fixtures serve them locally
+        "MAP_TILE_URL": None,
     }
     if not DATABASE_URL:
         overrides["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{_INSTANCE}/test.sqlite"

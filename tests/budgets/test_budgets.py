@@ -1,16 +1,19 @@
 """Budgets and projects: administration, projects from accepted proposals, public pages, demo data."""
 from __future__ import annotations
 
+import io
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from budgets import operations as ops
 from budgets.models import Budget, BudgetScope, Project, VotingRule
 from participation.errors import Conflict, DomainError, PermissionDenied
 from participation.extensions import db
-from participation.models import PhaseKind, Role
+from participation.models import PhaseKind, Role, UploadedImage
 
 from ..factories import grant, login, make_commune, make_process, make_user
+from ..proposals.factories import png_bytes
 from .factories import make_budget, make_settings, make_voter
 
 
@@ -105,13 +108,30 @@ def test_admin_pages(app, client, admin_setup):
     budget = db.session.scalar(select(Budget))
     response = client.post(f"{base}/{budget.id}/projects/new", data={
         "title": "Forêt urbaine", "description": "<p>60 arbres</p>", "cost": "85000", "district": "0", "theme": "0",
-        "images": "https://example.org/a.jpg | Des arbres", "latitude": "47.75", "longitude": "7.34"})
-    assert response.status_code == 302
+        "images": f"/{commune.slug}/images/old.png | Des arbres\n{app.config['BASE_URL']}/static/a.png | Un plan",
+        "new_images": [(io.BytesIO(png_bytes()), "photo.png")], "latitude": "47.75", "longitude": "7.34"},
+        content_type="multipart/form-data")
+    assert response.status_code == 302, response.get_data(as_text=True)[:3000]
     project = db.session.scalar(select(Project))
-    assert project.images == [{"src": "https://example.org/a.jpg", "alt": "Des arbres"}] and project.latitude == 47.75
-    bad = client.post(f"{base}/{budget.id}/projects/new", data={"title": "X", "cost": "5", "district": "0",
-                                                                  "theme": "0", "images": "javascript:alert(1)"})
-    assert bad.status_code == 200 and "https://" in bad.get_data(as_text=True)
+    uploaded = db.session.scalar(select(UploadedImage))
+    assert uploaded.kind == "projects" and uploaded.commune_id == commune.id
+    assert project.images == [{"src": f"/{commune.slug}/images/old.png", "alt": "Des arbres"},
+                              {"src": "/static/a.png", "alt": "Un plan"},
+                              {"src": f"/{commune.slug}/images/{uploaded.filename}", "alt": "Forêt urbaine"}]
+    assert project.latitude == 47.75
+    assert client.get(project.images[2]["src"]).status_code == 200
+    for typed, message in (("javascript:alert(1)", "addresses of this site"), ("//evil.example/x.png", "addresses of this site"),
+                           ("/\\evil.example/x.png", "addresses of this site"),
+                           ("https://example.org/a.jpg | Des arbres", "upload field")):
+        bad = client.post(f"{base}/{budget.id}/projects/new", data={"title": "X", "cost": "5", "district": "0",
+                                                                      "theme": "0", "images": typed})
+        assert bad.status_code in (200, 400) and message in bad.get_data(as_text=True), typed
+    huge = client.post(f"{base}/{budget.id}/projects/new", data={
+        "title": "X", "cost": "5", "district": "0", "theme": "0",
+        "new_images": [(io.BytesIO(b"x" * (10 * 1024 * 1024)), "huge.png")]}, content_type="multipart/form-data")
+    assert "at most 5 MB" in huge.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Project.id))) == 1
+    assert db.session.scalar(select(func.count(UploadedImage.id))) == 1
     response = client.post(f"{base}/settings", data={"scope": "city_plus_chosen_district", "audience": "residents",
                                                      "min_age": "16", "online_verification": "code"})
     assert response.status_code == 302

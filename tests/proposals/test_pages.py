@@ -48,6 +48,7 @@ def test_images_of_hidden_proposals_are_not_served(client):
     name = proposal.images[0].filename
     assert client.get(url(process, f"images/{name}")).status_code == 200
     assert client.get(url(process, "images/..%2F..%2Fsecret_key")).status_code == 404
+    assert client.get(url(process, "images/%00.png")).status_code == 404  # a NUL byte never reaches PostgreSQL
     moderator = staff(commune, Role.moderator)
     mod.set_hidden(moderator, commune, ReportTarget.proposal, proposal.id, True, "test")
     assert client.get(url(process, f"images/{name}")).status_code == 404

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from participation.errors import Conflict, DomainError, PermissionDenied
 from participation.extensions import db
 from participation.models import Role
-from proposals import images
+from participation import images
 from proposals import operations as ops
 from proposals import operations_engagement as engagement
 from proposals import operations_groups as groups
