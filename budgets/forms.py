@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import BooleanField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms import BooleanField, DecimalField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from participation.forms import with_language_fields
+from participation.input import FlaskForm, IntegerField, Pattern
 
 from .models import Audience, BudgetScope, Verification, VotingRule
 
@@ -35,7 +35,7 @@ VERIFICATION_LABELS = {
 class BudgetFormBase(FlaskForm):
     amount = IntegerField(_l("Amount"), validators=[DataRequired(), NumberRange(min=1, max=2_000_000_000)])
     currency = StringField(_l("Currency (ISO code)"), default="EUR",
-                           validators=[DataRequired(), Regexp(r"^[A-Za-z]{3}$", message=_l("Three letters, e.g. EUR."))])
+                           validators=[DataRequired(), Pattern(r"[A-Za-z]{3}", message=_l("Three letters, e.g. EUR."))])
     district = SelectField(_l("District"), coerce=int, default=0)
     rule = SelectField(_l("Voting rule"), choices=[(r.value, label) for r, label in RULE_LABELS.items()])
     min_share_percent = IntegerField(_l("Minimum share of the amount to spend, in % (approval)"),

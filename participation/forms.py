@@ -1,19 +1,17 @@
 """Forms for communes, processes, phases and roles. Per-language fields are built for each commune."""
 from __future__ import annotations
 
-import re
-
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField, DateTimeLocalField, EmailField, SelectField, SelectMultipleField, StringField, TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
+from .input import FlaskForm, Pattern
 from .models import PhaseKind, Role
 
-SLUG = Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", message=_l("Use lower-case letters, digits and dashes."))
-COLOR = Regexp(r"^#[0-9a-fA-F]{6}$", message=_l("Use a colour like #1d4f91."))
+SLUG = Pattern(r"[a-z0-9]+(?:-[a-z0-9]+)*", message=_l("Use lower-case letters, digits and dashes."))
+COLOR = Pattern(r"#[0-9a-fA-F]{6}", message=_l("Use a colour like #1d4f91."))
 LANGUAGES = [("fr", "Français"), ("en", "English"), ("de", "Deutsch")]
 
 
@@ -42,7 +40,7 @@ def contrast_with_white(hex_color: str) -> float:
 
 def readable_on_white(form, field):
     """Commune colours carry white text and links on white: WCAG AA needs 4.5:1."""
-    if field.data and re.match(r"^#[0-9a-fA-F]{6}$", field.data) and contrast_with_white(field.data) < 4.5:
+    if field.data and COLOR.regex.fullmatch(field.data) and contrast_with_white(field.data) < 4.5:
         raise ValidationError(_l("This colour is too light: text would not be readable (contrast below 4.5:1)."))
 
 

@@ -15,6 +15,7 @@ from participation.errors import DomainError
 from participation.extensions import db, limiter
 from participation.forms import attach_error, form_status
 from participation.hooks import admin_link, process_section
+from participation.input import arg_int
 from participation.models import Action, Role, utcnow
 from participation.tenancy import process_blueprint
 
@@ -57,12 +58,8 @@ def _seed() -> str:
 
 def _filters() -> ops.Filters:
     args = request.args
-
-    def number(name):
-        raw = args.get(name, "")
-        return int(raw) if raw.isdigit() else None
     sort = args.get("sort", "newest")
-    return ops.Filters(theme_id=number("theme"), district_id=number("district"), status=args.get("status") or None,
+    return ops.Filters(theme_id=arg_int("theme"), district_id=arg_int("district"), status=args.get("status") or None,
                        kind=args.get("kind") or None, q=args.get("q", "")[:200],
                        sort=sort if sort in ops.SORTS else "newest")
 
@@ -70,9 +67,8 @@ def _filters() -> ops.Filters:
 @bp.get("/")
 def index():
     filters = _filters()
-    page_no = request.args.get("page", "1")
     themes, districts = ops.themes(g.commune), g.commune.districts
-    page = ops.list_proposals(g.process, filters, page=int(page_no) if page_no.isdigit() else 1,
+    page = ops.list_proposals(g.process, filters, page=arg_int("page", 1, minimum=1),
                               seed=_seed() if filters.sort == "random" else "", viewer=_user(),
                               themes=themes, districts=districts)
     args = {k: v for k, v in request.args.items() if k != "page" and v}

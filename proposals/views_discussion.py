@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from participation.errors import DomainError
 from participation.extensions import limiter
 from participation.forms import attach_error, form_status
+from participation.input import form_int
 
 from . import operations as ops
 from . import operations_engagement as engagement
@@ -27,8 +28,8 @@ def _back(proposal_id: int, anchor: str = "") -> str:
 def comment(proposal_id: int):
     proposal = ops.get_proposal(g.commune, g.process, proposal_id)
     form = CommentForm()
-    parent_raw = request.form.get("parent_id", "")
-    parent = engagement.get_comment(proposal, int(parent_raw)) if parent_raw.isdigit() else None
+    parent_id = form_int("parent_id")
+    parent = engagement.get_comment(proposal, parent_id) if parent_id is not None else None
     if not form.validate():
         message = next(iter(form.body.errors), None) or _("Write something first.")
         flash(message, "error")

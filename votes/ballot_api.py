@@ -34,10 +34,12 @@ import re
 from urllib.parse import parse_qsl, quote
 
 from flask.sessions import SecureCookieSession
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.http import dump_cookie, parse_cookie
 from werkzeug.utils import redirect
 
+from participation.input import parse_int
 from participation.models import utcnow
 from participation.security import security_headers
 
@@ -52,22 +54,55 @@ POOL_SIZE = 16  # idle connections kept per process (one per busy thread is enou
 MAX_BODY = 64 * 1024  # a ballot is a few hundred bytes; bigger goes to Flask (413 there)
 
 
-def parse_choices(data) -> dict[int, int] | None:
-    """{"projects": [ids]} or {"points": {"id": n}} as project id -> points; None when malformed
-    (ids and points must fit the database's integers: the rule check says the rest)."""
+class ChoicesError(ValueError):
+    """A ballot sent to the JSON API that is not {"projects": [ids]} or {"points": {"id": n}} with JSON
+    integers: `field` names the offending part ("projects[2]", 'points["17"]'), `message` says why."""
+
+    def __init__(self, field: str | None, message):
+        super().__init__(f"{field}: {message}")
+        self.field, self.message = field, message
+
+
+def _integer(value, field: str) -> int:
+    """A JSON integer that fits the database: `true`, 3.0, 3.9 and "3" are not (Python reads true as 1)."""
+    if type(value) is not int:
+        raise ChoicesError(field, _l("“%(field)s” must be a whole number (a JSON integer, without "
+                                     "quotes or decimals).", field=field))
+    if not -cast_function.INT_MAX <= value <= cast_function.INT_MAX:
+        raise ChoicesError(field, _l("“%(field)s” is out of range.", field=field))
+    return value
+
+
+def parse_choices(data) -> dict[int, int]:
+    """{"projects": [ids]} or {"points": {"id": n}} as project id -> points, JSON integers only (ids and
+    points must fit the database's integers: the rule check says the rest); ChoicesError otherwise."""
     if not isinstance(data, dict):
-        return None
-    try:
-        if isinstance(data.get("points"), dict):
-            choices = {int(k): int(v) for k, v in data["points"].items()}
-        else:
-            projects = data.get("projects") or []
-            if not isinstance(projects, list):
-                return None
-            choices = {int(pid): 1 for pid in projects}
-    except (TypeError, ValueError, AttributeError):
-        return None
-    return choices if cast_function.fits(choices) else None
+        raise ChoicesError(None, _l("Send a JSON object: {\"projects\": [ids]} or {\"points\": {\"id\": points}}."))
+    if "points" in data:
+        if not isinstance(data["points"], dict):
+            raise ChoicesError("points", _l("“points” must be an object of project ids and points: "
+                                            "{\"points\": {\"12\": 3}}."))
+        choices = {}
+        for key, value in data["points"].items():
+            field = f'points["{key}"]'
+            project_id = parse_int(key, minimum=-cast_function.INT_MAX, maximum=cast_function.INT_MAX)
+            if project_id is None:
+                raise ChoicesError(field, _l("“%(field)s”: “%(key)s” is not a project id.", field=field, key=key))
+            choices[project_id] = _integer(value, field)
+        return choices
+    projects = data.get("projects", [])
+    if not isinstance(projects, list):
+        raise ChoicesError("projects", _l("“projects” must be a list of project ids: "
+                                          "{\"projects\": [12, 15]}."))
+    choices = {}
+    for i, value in enumerate(projects):
+        field = f"projects[{i}]"
+        project_id = _integer(value, field)
+        if project_id in choices:
+            raise ChoicesError(field, _l("“%(field)s”: project %(id)s is listed twice.", field=field,
+                                         id=project_id))
+        choices[project_id] = 1
+    return choices
 
 
 def parse_form(body: bytes, token_field: str) -> tuple[str | None, dict[int, int] | None]:

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField, StringField
+from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from participation.input import FlaskForm, IntegerField
 
 YEAR = NumberRange(min=1900, max=2100, message=_l("Enter a year with four digits, e.g. 1984."))
 
