@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import BooleanField, DecimalField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from participation.forms import with_language_fields
-from participation.input import FlaskForm, IntegerField, Pattern
+from participation.input import DecimalField, FlaskForm, IntegerField, Pattern
 
 from .models import Audience, BudgetScope, Verification, VotingRule
 

@@ -11,6 +11,7 @@ within the database's integer range), `<int:...>` in routes is `IdConverter` (an
 """
 from __future__ import annotations
 
+import decimal
 import re
 
 from flask import current_app, request
@@ -18,7 +19,7 @@ from flask.json.provider import DefaultJSONProvider
 from flask_babel import lazy_gettext as _l
 import flask_wtf
 from werkzeug.routing import BaseConverter, ValidationError as RouteMismatch
-from wtforms import IntegerField as _IntegerField
+from wtforms import DecimalField as _DecimalField, FloatField as _FloatField, IntegerField as _IntegerField
 from wtforms.validators import Regexp, StopValidation, ValidationError
 
 from .errors import DomainError
@@ -152,6 +153,35 @@ class IntegerField(_IntegerField):
             if isinstance(raw, str) and re.fullmatch(r"-?[0-9]+", raw):  # digits, but beyond what we store
                 raise ValueError(str(_l("This number is too large.")))
             raise ValueError(self.gettext("Not a valid integer value."))
+
+
+_DECIMAL = re.compile(r"[-+]?[0-9]{1,15}(?:[.,][0-9]{1,15})?")
+
+
+def _read_decimal(field, valuelist) -> decimal.Decimal | None:
+    """A decimal number as people write it: ASCII digits, a point or a comma (French) before the
+    decimals. WTForms reads anything Python reads: "sNaN" then broke NumberRange (a 500), "٣", "1_0"."""
+    raw = valuelist[0].strip() if valuelist and isinstance(valuelist[0], str) else ""
+    if not raw:
+        return None
+    if not _DECIMAL.fullmatch(raw):
+        raise ValueError(field.gettext("Not a valid decimal value."))
+    return decimal.Decimal(raw.replace(",", "."))
+
+
+class DecimalField(_DecimalField):
+    def process_formdata(self, valuelist):
+        if valuelist:
+            self.data = None
+            self.data = _read_decimal(self, valuelist)
+
+
+class FloatField(_FloatField):
+    def process_formdata(self, valuelist):
+        if valuelist:
+            self.data = None
+            number = _read_decimal(self, valuelist)
+            self.data = None if number is None else float(number)
 
 
 class Pattern(Regexp):

@@ -3,14 +3,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import MultipleFileField
-from wtforms import (
-    BooleanField, FloatField, HiddenField, SelectField, SelectMultipleField, StringField,
-    TextAreaField,
-)
+from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from participation.input import FlaskForm, IntegerField
+from participation.input import FlaskForm, FloatField, IntegerField
 
 from .models import ProposalKind, ProposalStatus, ReportReason
 

@@ -118,6 +118,25 @@ def test_integer_fields_take_what_a_person_types(admin_client, field, value, mes
         assert message in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("latitude, stored", [("47,75", 47.75), ("-47.5", -47.5), ("sNaN", None), ("NaN", None),
+                                              ("\u0663", None), ("1_0", None), ("1e1", None)])
+def test_decimal_fields_take_what_a_person_types(admin_client, latitude, stored):
+    """A comma is a French decimal point; "sNaN" made WTForms' NumberRange raise (a 500)."""
+    from budgets.models import Project
+
+    from ..budgets.factories import make_budget
+
+    client, commune = admin_client
+    budget = make_budget(make_process(commune, slug="p"), costs=())
+    response = client.post(f"/ville/admin/budgets/p/{budget.id}/projects/new", data={
+        "title": "Square", "cost": "1000", "district": "0", "theme": "0", "latitude": latitude, "longitude": "7,3"})
+    project = db.session.scalar(db.select(Project))
+    if stored is None:
+        assert response.status_code in (200, 400) and project is None
+    else:
+        assert response.status_code == 302 and (project.latitude, project.longitude) == (stored, 7.3)
+
+
 def _python_files():
     for package in ("participation", "proposals", "budgets", "votes"):
         yield from (ROOT / package).rglob("*.py")
@@ -134,7 +153,7 @@ def test_every_form_and_view_reads_input_through_the_shared_rules():
         source = path.read_text()
         for node in ast.walk(ast.parse(source)):
             if isinstance(node, ast.ImportFrom) and node.module in ("flask_wtf", "wtforms", "wtforms.validators"):
-                banned = {"FlaskForm", "Form", "IntegerField", "Regexp"} & {alias.name for alias in node.names}
+                banned = {"FlaskForm", "Form", "IntegerField", "DecimalField", "FloatField", "Regexp"} & {alias.name for alias in node.names}
                 if banned:
                     problems.append(f"{path.relative_to(ROOT)}: imports {sorted(banned)} from {node.module}")
         if path.name.startswith("views") or path.name == "forms.py":

@@ -18,7 +18,7 @@ from ..world import build_world
 
 INT_VALUES = ["2147483648", "99999999999999999999", "\u00b9", "\u0663", "0"]
 TEXT_VALUES = ["a\x00b", "x" * 300, "\u00b9\u00b2"]
-FIELD_VALUES = ["\x00", "\u00b9", "99999999999999999999", "-1", "x" * 3000, "#1d4f91\n"]
+FIELD_VALUES = ["\x00", "\u00b9", "99999999999999999999", "-1", "x" * 3000, "#1d4f91\n", "sNaN"]
 JSON_BODIES = ["[" * 5000 + "]" * 5000, '{"projects": [true]}', '{"projects": [1e400]}',
                '{"points": {"\u00b9": 1}}', '{"points": {"99999999999999999999": 1}}']
 # Names read from forms and query strings outside WTForms forms (and common ones), sent to every route.
@@ -37,8 +37,9 @@ def _is_int(rule, name: str) -> bool:
     return type(rule._converters[name]).__name__ in ("IdConverter", "IntegerConverter")
 
 
-def _requests(app, world):
-    """(method, url, keyword arguments of the test client) for every route, destructive ones last."""
+def _requests(app, world, fields_on_page):
+    """(method, url, keyword arguments of the test client) for every route, destructive ones last. Forms
+    get the names of the fields their page shows (`fields_on_page(url)`) besides the common ones."""
     rules = [r for r in app.url_map.iter_rules() if not r.endpoint.endswith("static")]
     rules.sort(key=lambda r: (r.endpoint == "accounts.logout", bool(DESTRUCTIVE.search(r.endpoint)), r.rule))
     communes_fuzzed = set()
@@ -56,6 +57,8 @@ def _requests(app, world):
                 for bad in INT_VALUES if _is_int(rule, name) else TEXT_VALUES:
                     yield method, _path(rule, {**valid, name: bad}), {}
             url = _path(rule, valid)
+            if method == "POST" and "GET" in rule.methods:
+                names = names + sorted(set(fields_on_page(url)) - set(names))
             for bad in FIELD_VALUES:
                 if method == "GET":
                     yield method, url + "?" + urlencode({n: bad for n in names}), {}
@@ -67,9 +70,12 @@ def _requests(app, world):
 
 
 def _fuzz(app, client, world) -> list[str]:
+    def fields_on_page(url: str) -> list[str]:
+        return re.findall(r'name="([^"]+)"', client.get(url).get_data(as_text=True))
+
     failures = []
     count, started = 0, time.perf_counter()
-    for method, url, kwargs in _requests(app, world):
+    for method, url, kwargs in _requests(app, world, fields_on_page):
         count += 1
         try:
             response = client.open(url, method=method, **kwargs)
