@@ -16,9 +16,11 @@ LANGUAGES = [("fr", "Français"), ("en", "English"), ("de", "Deutsch")]
 
 
 def attach_error(form, exc) -> None:
-    """Show a DomainError from an operation on the field it names, or above the form."""
+    """Show a DomainError from an operation on the field it names, or above the form, with what the person
+    typed kept; the page answers with the error's status (form_status)."""
     from .extensions import db
     db.session.rollback()  # a refused action changes nothing, even half-way
+    form.error_status = exc.status
     field = getattr(form, exc.field, None) if getattr(exc, "field", None) else None
     if field is not None:
         field.errors = list(field.errors) + [str(exc.message)]
@@ -120,5 +122,8 @@ def commune_form(languages: list[str], **kwargs) -> FlaskForm:
 
 
 def form_status(form) -> int:
-    """HTTP status of a page showing a form: 400 when it carries errors (field or form-wide), else 200."""
-    return 400 if form.errors else 200  # WTForms' `errors` includes form_errors
+    """HTTP status of a page showing a form: 200 without errors; with errors (field or form-wide), the
+    status of the refusal attach_error showed (403 blocked, 409 not now...), else 400."""
+    if not form.errors:  # WTForms' `errors` includes form_errors
+        return 200
+    return getattr(form, "error_status", 400)

@@ -27,6 +27,8 @@ from .errors import DomainError
 DB_INT_MAX = 2**31 - 1  # PostgreSQL's `integer`: every id, amount, count and number of points we store
 DB_INT_MIN = -(2**31)
 _INTEGER = re.compile(r"-?[0-9]{1,10}")
+# WTForms' own messages, translated by its catalogs through field.gettext (not extracted into ours).
+NOT_AN_INTEGER, NOT_A_DECIMAL, INVALID = "Not a valid integer value.", "Not a valid decimal value.", "Invalid input."
 NUL_MESSAGE = _l("This text contains a character that cannot be stored (a NUL byte): remove it and try again.")
 
 
@@ -152,7 +154,7 @@ class IntegerField(_IntegerField):
         if self.data is None:
             if isinstance(raw, str) and re.fullmatch(r"-?[0-9]+", raw):  # digits, but beyond what we store
                 raise ValueError(str(_l("This number is too large.")))
-            raise ValueError(self.gettext("Not a valid integer value."))
+            raise ValueError(self.gettext(NOT_AN_INTEGER))
 
 
 _DECIMAL = re.compile(r"[-+]?[0-9]{1,15}(?:[.,][0-9]{1,15})?")
@@ -165,7 +167,7 @@ def _read_decimal(field, valuelist) -> decimal.Decimal | None:
     if not raw:
         return None
     if not _DECIMAL.fullmatch(raw):
-        raise ValueError(field.gettext("Not a valid decimal value."))
+        raise ValueError(field.gettext(NOT_A_DECIMAL))
     return decimal.Decimal(raw.replace(",", "."))
 
 
@@ -190,4 +192,4 @@ class Pattern(Regexp):
     def __call__(self, form, field, message=None):
         if self.regex.fullmatch(field.data or ""):
             return
-        raise ValidationError(message or self.message or field.gettext("Invalid input."))
+        raise ValidationError(message or self.message or field.gettext(INVALID))

@@ -15,7 +15,7 @@ from participation.errors import DomainError
 from participation.extensions import db, limiter
 from participation.forms import attach_error, form_status
 from participation.hooks import admin_link, process_section
-from participation.input import arg_int
+from participation.input import arg_int, body_limit
 from participation.models import Action, Role, utcnow
 from participation.tenancy import process_blueprint
 
@@ -105,8 +105,13 @@ def _place(form) -> dict:
             "latitude": form.latitude.data, "longitude": form.longitude.data}
 
 
+# Five images of the largest size and the text: bigger requests get the 413 page, which gives this limit.
+UPLOAD_LIMIT = images.MAX_IMAGES * images.MAX_BYTES + 1024 * 1024
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
+@body_limit(UPLOAD_LIMIT)
 def new():
     ops.ensure_default_themes(g.commune)
     db.session.commit()
@@ -147,6 +152,7 @@ def detail(proposal_id: int):
 
 @bp.route("/<int:proposal_id>/edit", methods=["GET", "POST"])
 @login_required
+@body_limit(UPLOAD_LIMIT)
 def edit(proposal_id: int):
     proposal = ops.get_proposal(g.commune, g.process, proposal_id)
     if not ops.can_edit(current_user, proposal):

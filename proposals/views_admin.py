@@ -185,8 +185,6 @@ def detail(group_id: int):
         try:
             groups.add_member(current_user, g.commune, group, form.nickname.data)
         except DomainError as exc:
-            if exc.status not in (400, 409):
-                raise
             attach_error(form, exc)
         else:
             flash(_("The member is added."), "success")

@@ -67,7 +67,7 @@ def test_group_pages(client):
     client.post(response.headers["Location"], data={"nickname": "bob"})
     assert "Bob" in client.get(response.headers["Location"]).get_data(as_text=True)
     again = client.post(response.headers["Location"], data={"nickname": "bob"})
-    assert again.status_code == 400 and "already a member" in again.get_data(as_text=True)
+    assert again.status_code == 409 and "already a member" in again.get_data(as_text=True)
 
 
 def test_settings_page_for_administrators(client):
