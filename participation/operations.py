@@ -177,6 +177,35 @@ def audit_log(actor: User, commune: Commune, limit: int = 200) -> list[AuditEntr
         .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc()).limit(limit)))
 
 
+def _district_names(lines: list[str] | None, commune: Commune | None) -> list[str] | None:
+    """The districts typed one per line, checked against what the database holds: each name once
+    (whatever its case: "Centre" and "centre" would be two districts people cannot tell apart), at most
+    120 characters, and no district removed while a budget is tied to it."""
+    if lines is None:
+        return None
+    wanted, seen = [], set()
+    for line in lines:
+        name = " ".join(line.split())
+        if not name:
+            continue
+        if len(name) > District.name.type.length:
+            raise DomainError(_l("The district name “%(name)s…” is too long (%(max)s characters at most).",
+                                 name=name[:30], max=District.name.type.length), field="districts")
+        if name.casefold() in seen:
+            raise DomainError(_l("The district “%(name)s” is listed twice.", name=name), field="districts")
+        seen.add(name.casefold())
+        wanted.append(name)
+    if commune is not None:
+        from budgets.models import Budget  # its district_id is ON DELETE RESTRICT (local import: budgets build on us)
+        removed = {d.id: d.name for d in commune.districts if d.name not in wanted}
+        used = db.session.scalar(select(Budget.district_id).where(Budget.district_id.in_(removed)).limit(1))
+        if used is not None:
+            raise DomainError(_l("The district “%(name)s” has its own budget: it cannot be removed while that "
+                                 "budget exists (change or delete the budget first).", name=removed[used]),
+                              field="districts")
+    return wanted
+
+
 def save_commune(actor: User, *, slug: str, name: dict, description: dict, primary_color: str,
                  accent_color: str, default_language: str, languages: list[str], host: str | None = None,
                  logo: str | None = None, districts: list[str] | None = None,
@@ -190,9 +219,13 @@ def save_commune(actor: User, *, slug: str, name: dict, description: dict, prima
     clash = db.session.scalar(select(Commune.id).where(Commune.slug == slug))
     if clash and (commune is None or clash != commune.id):
         raise DomainError(_l("Another commune already uses this address."), field="slug")
+    clash = db.session.scalar(select(Commune.id).where(Commune.host == host)) if host else None
+    if clash and (commune is None or clash != commune.id):
+        raise DomainError(_l("Another commune already uses this host name."), field="host")
     if default_language not in languages:
         raise DomainError(_l("The default language must be one of the available languages."),
                           field="default_language")
+    wanted = _district_names(districts, commune)
     if commune is None:
         commune = Commune()
         db.session.add(commune)
@@ -201,8 +234,7 @@ def save_commune(actor: User, *, slug: str, name: dict, description: dict, prima
     commune.description = {k: clean_html(v) for k, v in description.items() if v and v.strip()}
     commune.primary_color, commune.accent_color = primary_color, accent_color
     commune.default_language, commune.languages = default_language, languages
-    if districts is not None:
-        wanted = [d.strip() for d in districts if d.strip()]
+    if wanted is not None:
         for district in list(commune.districts):
             if district.name not in wanted:
                 commune.districts.remove(district)

@@ -47,6 +47,9 @@ def build_world() -> World:
     from .proposals.factories import png_bytes
 
     commune = make_commune("ville", districts=("Centre", "Nord"))
+    other = make_commune("autre")  # another tenant, whose address and host a form may try to take
+    other.host = "autre.example"
+    db.session.commit()
     admin = grant(make_user("Admin", platform_admin=True), commune, Role.administrator)
     resident = grant(make_user("Habitante"), commune, Role.resident)
     ideas = make_process(commune, slug="idees", active=PhaseKind.proposals)
@@ -61,6 +64,7 @@ def build_world() -> World:
     vote = make_process(commune, slug="vote", active=PhaseKind.vote)
     make_settings(vote)
     budget = make_budget(vote, name="Ville")
+    make_budget(vote, name="Nord", district=commune.districts[1])  # a district tied to a budget
     project = budget.projects[0]
     make_voter(vote, resident)
     cast_online_ballot(resident, vote, budget, {project.id: 1})

@@ -89,6 +89,7 @@ def _fuzz(app, client, world) -> list[str]:
     return failures
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signed_in", [False, True], ids=["anonymous", "commune-administrator"])
 def test_no_route_answers_malformed_input_with_a_5xx(app, client, signed_in):
     world = build_world()
