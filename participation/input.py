@@ -16,6 +16,7 @@ import re
 
 from flask import current_app, request
 from flask.json.provider import DefaultJSONProvider
+from werkzeug.datastructures import ImmutableMultiDict
 from flask_babel import lazy_gettext as _l
 import flask_wtf
 from werkzeug.routing import BaseConverter, ValidationError as RouteMismatch
@@ -51,6 +52,17 @@ def form_int(name: str, default: int | None = None, **bounds) -> int | None:
     """A number from the posted form (a hidden id, a button's value), or `default`."""
     value = parse_int(request.form.get(name), **bounds)
     return default if value is None else value
+
+
+def coerce_id(value) -> int:
+    """SelectField's `coerce` for ids: `int()` would read "٣" as 3. An invalid value raises ValueError,
+    which WTForms shows as an invalid choice."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    number = parse_int(value)
+    if number is None:
+        raise ValueError(f"not an id: {value!r}")
+    return number
 
 
 def form_text(name: str, default: str = "", *, max_length: int = 2000) -> str:
@@ -130,13 +142,21 @@ def _no_nul(form, field) -> None:
 class FlaskForm(flask_wtf.FlaskForm):
     """The base of every form of the platform, imported from here instead of flask_wtf (a test checks):
     on top of Flask-WTF's CSRF check, no field accepts a NUL byte (the person gets the error on the
-    field, with what they typed kept)."""
+    field, with what they typed kept), and the forms read HTML form posts only."""
 
     class Meta:
         def bind_field(self, form, unbound_field, options):
             field = unbound_field.bind(form=form, **options)
             field.validators = [_no_nul, *field.validators]
             return field
+
+        def wrap_formdata(self, form, formdata):
+            # Flask-WTF also reads a JSON body as the form's data, and a JSON list or number there is a
+            # TypeError (a 500). Our forms are HTML forms: a JSON body is an empty submission.
+            if not hasattr(formdata, "getlist") and formdata is not None and request.is_json \
+                    and not (request.form or request.files):
+                return ImmutableMultiDict()
+            return super().wrap_formdata(form, formdata)
 
 
 class IntegerField(_IntegerField):

@@ -7,18 +7,13 @@ from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField,
 from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from participation.input import FlaskForm, FloatField, IntegerField
+from participation.input import FlaskForm, FloatField, IntegerField, coerce_id
 
 from .models import ProposalKind, ProposalStatus, ReportReason
 
 
 def _int_or_none(value):
-    if value in (None, "", "None"):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    return None if value in (None, "", "None") else coerce_id(value)
 
 
 class ProposalForm(FlaskForm):
@@ -48,7 +43,7 @@ class ProposalForm(FlaskForm):
 
 
 class EditProposalForm(ProposalForm):
-    remove_images = SelectMultipleField(_l("Images to remove"), coerce=int, validators=[Optional()],
+    remove_images = SelectMultipleField(_l("Images to remove"), coerce=coerce_id, validators=[Optional()],
                                         widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
 
 

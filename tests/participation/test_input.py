@@ -118,6 +118,19 @@ def test_integer_fields_take_what_a_person_types(admin_client, field, value, mes
         assert message in response.get_data(as_text=True)
 
 
+def test_select_fields_take_ascii_ids_only(admin_client):
+    """SelectField(coerce=int) read "١" as district 1."""
+    client, commune = admin_client
+    make_process(commune, slug="p")
+    district = commune.districts[0]
+    data = {"name_fr": "Quartier", "amount": "1000", "currency": "EUR", "rule": "approval"}
+    arabic = "".join(chr(0x0660 + int(d)) for d in str(district.id))
+    response = client.post("/ville/admin/budgets/p/new", data={**data, "district": arabic})
+    assert response.status_code in (200, 400) and db.session.scalar(db.select(db.func.count(Budget.id))) == 0
+    assert client.post("/ville/admin/budgets/p/new", data={**data, "district": str(district.id)}).status_code == 302
+    assert db.session.scalar(db.select(Budget.district_id)) == district.id
+
+
 @pytest.mark.parametrize("latitude, stored", [("47,75", 47.75), ("-47.5", -47.5), ("sNaN", None), ("NaN", None),
                                               ("\u0663", None), ("1_0", None), ("1e1", None)])
 def test_decimal_fields_take_what_a_person_types(admin_client, latitude, stored):
@@ -157,7 +170,7 @@ def test_every_form_and_view_reads_input_through_the_shared_rules():
                 if banned:
                     problems.append(f"{path.relative_to(ROOT)}: imports {sorted(banned)} from {node.module}")
         if path.name.startswith("views") or path.name == "forms.py":
-            for marker in (".isdigit()", "type=int", "int(request."):
+            for marker in (".isdigit()", "type=int", "int(request.", "coerce=int"):
                 if marker in source:
                     problems.append(f"{path.relative_to(ROOT)}: {marker}")
     assert not problems, problems

@@ -16,11 +16,13 @@ from ..db_checks import strict_columns
 from ..factories import login
 from ..world import build_world
 
-INT_VALUES = ["2147483648", "99999999999999999999", "\u00b9", "\u0663", "0"]
-TEXT_VALUES = ["a\x00b", "x" * 300, "\u00b9\u00b2"]
-FIELD_VALUES = ["\x00", "\u00b9", "99999999999999999999", "-1", "x" * 3000, "#1d4f91\n", "sNaN"]
-JSON_BODIES = ["[" * 5000 + "]" * 5000, '{"projects": [true]}', '{"projects": [1e400]}',
-               '{"points": {"\u00b9": 1}}', '{"points": {"99999999999999999999": 1}}']
+INT_VALUES = ["2147483648", "99999999999999999999", "\u0663", "\u00b9"]
+TEXT_VALUES = ["a\x00b", "x" * 300]
+FIELD_VALUES = ["\x00", "\u00b9", "99999999999999999999", "x" * 3000, "#1d4f91\n", "sNaN"]
+# Every form route also reads a JSON body (Flask-WTF); the ballot API reads only JSON.
+JSON_BODIES = ["[" * 5000 + "]" * 5000, "[1, 2]", "null", '{"body": ["a", {"b": 1}], "project": true}']
+API_BODIES = ['{"projects": [true]}', '{"projects": [1e400]}', '{"points": {"\u00b9": 1}}',
+              '{"points": {"99999999999999999999": 1}}', '{"projects": "12"}']
 # Names read from forms and query strings outside WTForms forms (and common ones), sent to every route.
 FIELD_NAMES = ["page", "theme", "district", "status", "kind", "q", "sort", "process", "next", "age", "lang",
                "direction", "phase_id", "user_id", "reason", "proposal_id", "parent_id", "body", "undo",
@@ -65,7 +67,7 @@ def _requests(app, world, fields_on_page):
                 else:
                     yield method, url, {"data": {n: bad for n in names}}
             if method == "POST":
-                for body in JSON_BODIES:
+                for body in JSON_BODIES + (API_BODIES if rule.rule.endswith("/api") else []):
                     yield method, url, {"data": body, "content_type": "application/json"}
 
 
