@@ -9,9 +9,9 @@ import pytest
 
 from budgets.models import Budget
 from participation.extensions import db
-from participation.models import Commune, Process, Role, User
+from participation.models import Commune, Process, User
 
-from ..factories import grant, login, make_commune, make_process, make_user
+from ..factories import login, make_commune, make_process, make_user
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,14 +29,6 @@ def test_parse_int_takes_ascii_digits_within_the_database_range(raw, expected):
 def test_parse_int_bounds():
     from participation.input import parse_int
     assert parse_int("-5", minimum=-10) == -5 and parse_int("11", maximum=10) is None
-
-
-@pytest.fixture
-def admin_client(client):
-    commune = make_commune("ville")
-    admin = grant(make_user("Admin"), commune, Role.administrator)
-    login(client, admin)
-    return client, commune
 
 
 @pytest.mark.parametrize("raw", ["2147483648", "99999999999999999999", "\u0663", "\u00b9"])
