@@ -140,7 +140,8 @@ class BallotEndpoint:
         self._idle: list = []  # idle database connections of this process
 
     def __call__(self, environ, start_response):
-        match = PATH.match(environ.get("PATH_INFO", "")) if environ.get("REQUEST_METHOD") == "POST" else None
+        # fullmatch: with match, "$" also accepted ".../cast\n", a URL Flask does not route.
+        match = PATH.fullmatch(environ.get("PATH_INFO", "")) if environ.get("REQUEST_METHOD") == "POST" else None
         if match is None or not self._enabled():
             return self.next_app(environ, start_response)
         try:

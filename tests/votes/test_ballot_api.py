@@ -110,6 +110,17 @@ def test_what_is_not_a_json_integer_goes_to_flask(app, client, api_vote, flask_c
     assert client.post(url, json={"projects": [p1]}).status_code == 201 and len(flask_calls) == len(cases)
 
 
+def test_only_the_exact_address_is_cast(app, client, api_vote, flask_calls):
+    """The endpoint's address pattern used re.match: "$" also matched before a trailing newline, so a
+    ballot was cast at an address Flask answers with a 404."""
+    url, (p1, *_), user = api_vote
+    login(client, user)
+    for suffix in ("%0A", "%0D%0A", "%00"):
+        response = client.post(url + suffix, json={"projects": [p1]})
+        assert response.status_code in (400, 404), suffix
+    assert _ballots() == 0
+
+
 def test_an_unconfirmed_account_is_refused(app, client, api_vote, flask_calls):
     url, (p1, *_), user = api_vote
     login(client, user)
