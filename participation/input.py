@@ -14,11 +14,11 @@ from __future__ import annotations
 import decimal
 import re
 
+import flask_wtf
 from flask import current_app, request
 from flask.json.provider import DefaultJSONProvider
-from werkzeug.datastructures import ImmutableMultiDict
 from flask_babel import lazy_gettext as _l
-import flask_wtf
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.routing import BaseConverter, ValidationError as RouteMismatch
 from wtforms import DecimalField as _DecimalField, FloatField as _FloatField, IntegerField as _IntegerField
 from wtforms.validators import Regexp, StopValidation, ValidationError
@@ -27,6 +27,7 @@ from .errors import DomainError
 
 DB_INT_MAX = 2**31 - 1  # PostgreSQL's `integer`: every id, amount, count and number of points we store
 DB_INT_MIN = -(2**31)
+TEXT_BODY_LIMIT = 2 * 1024 * 1024  # bodies of forms without files; see body_limit
 _INTEGER = re.compile(r"-?[0-9]{1,10}")
 # WTForms' own messages, translated by its catalogs through field.gettext (not extracted into ours).
 NOT_AN_INTEGER, NOT_A_DECIMAL, INVALID = "Not a valid integer value.", "Not a valid decimal value.", "Invalid input."
@@ -111,9 +112,6 @@ def body_limit(max_bytes: int):
     return decorate
 
 
-TEXT_BODY_LIMIT = 2 * 1024 * 1024
-
-
 def apply_body_limit(endpoint, values) -> None:
     """A URL value preprocessor: runs before the CSRF check reads the form."""
     ceiling = current_app.config["MAX_CONTENT_LENGTH"]
@@ -192,16 +190,20 @@ def _read_decimal(field, valuelist) -> decimal.Decimal | None:
 
 
 class DecimalField(_DecimalField):
+    """WTForms' DecimalField, reading what people write (see _read_decimal)."""
+
     def process_formdata(self, valuelist):
         if valuelist:
-            self.data = None
+            self.data = None  # stays None when the value is refused
             self.data = _read_decimal(self, valuelist)
 
 
 class FloatField(_FloatField):
+    """WTForms' FloatField, reading what people write (see _read_decimal)."""
+
     def process_formdata(self, valuelist):
         if valuelist:
-            self.data = None
+            self.data = None  # stays None when the value is refused
             number = _read_decimal(self, valuelist)
             self.data = None if number is None else float(number)
 
