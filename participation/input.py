@@ -133,8 +133,10 @@ class JSONProvider(DefaultJSONProvider):
 
 
 def _no_nul(form, field) -> None:
-    if any(isinstance(value, str) and "\x00" in value for value in (field.raw_data or ())):
-        raise StopValidation(str(NUL_MESSAGE))
+    for value in field.raw_data or ():
+        text = value if isinstance(value, str) else getattr(value, "filename", None)  # an upload's name
+        if isinstance(text, str) and "\x00" in text:
+            raise StopValidation(str(NUL_MESSAGE))
 
 
 class FlaskForm(flask_wtf.FlaskForm):

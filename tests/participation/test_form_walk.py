@@ -143,7 +143,7 @@ def _value(f: Field, form: Form, world, *, duplicate: bool) -> str:
 
 
 def fill(form: Form, world, *, empty: bool = False, duplicate: bool = False,
-         overrides: dict[str, str] | None = None) -> dict:
+         overrides: dict[str, str] | None = None, file_name: str = "") -> dict:
     data: dict[str, object] = {}
     for f in form.fields:
         if f.kind in ("submit", "button", "reset", "image"):
@@ -163,10 +163,10 @@ def fill(form: Form, world, *, empty: bool = False, duplicate: bool = False,
             if empty or not form.multipart:
                 continue
             if "image" in f.accept or "image" in f.name:
-                data[f.name] = (io.BytesIO(png_bytes()), "photo.png")
+                data[f.name] = (io.BytesIO(png_bytes()), file_name + "photo.png")
             else:
                 data[f.name] = (io.BytesIO(b"Anne Martin,1980,1 rue Haute\nAnne Martin,1980,1 rue Haute\n"),
-                                "liste.csv")
+                                file_name + "liste.csv")
         else:
             data[f.name] = "" if empty else _value(f, form, world, duplicate=duplicate)
     data.update(overrides or {})
@@ -186,6 +186,8 @@ def variants(form: Form, world):
         yield f"{f.name} duplicate", fill(form, world, overrides={f.name: _value(f, form, world, duplicate=True)})
     yield "duplicate", fill(form, world, duplicate=True)
     yield "duplicate again", fill(form, world, duplicate=True)
+    if form.multipart:
+        yield "file names", fill(form, world, file_name="\x00" + "n" * 300)
 
 
 ERROR_ON_THE_FORM = re.compile(r'class="error|class="error-summary|class="flash error')

@@ -58,6 +58,17 @@ def test_nul_bytes_in_the_address_are_refused_at_the_edge(client, url):
     assert response.status_code == 400 and "NUL" in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("target", ["/\r\nX-Injected: 1", "/ville/\n", "/\t"])
+def test_control_characters_in_a_next_address_are_ignored(client, target):
+    """A newline in ?next= or the language form's `next` reached the Location header: a 500."""
+    user = make_user()
+    response = client.post("/lang", data={"lang": "en", "next": target})
+    assert response.status_code == 302 and response.location == "/"
+    response = client.post("/account/login?" + __import__("urllib.parse").parse.urlencode({"next": target}),
+                           data={"email": user.email, "password": "correct horse battery"})
+    assert response.status_code == 302 and response.location == "/"
+
+
 def test_nul_bytes_in_a_form_are_a_form_error_and_the_text_is_kept(admin_client):
     client, commune = admin_client
     response = client.post("/ville/admin/processes/new", data={

@@ -18,7 +18,7 @@ from ..world import build_world
 
 INT_VALUES = ["2147483648", "99999999999999999999", "\u0663", "\u00b9"]
 TEXT_VALUES = ["a\x00b", "x" * 300]
-FIELD_VALUES = ["\x00", "\u00b9", "99999999999999999999", "x" * 3000, "#1d4f91\n", "sNaN"]
+FIELD_VALUES = ["\x00", "\u00b9", "99999999999999999999", "x" * 3000, "#1d4f91\n", "/\r\nX-Injected: 1", "sNaN"]
 # Every form route also reads a JSON body (Flask-WTF); the ballot API reads only JSON.
 JSON_BODIES = ["[" * 5000 + "]" * 5000, "[1, 2]", "null", '{"body": ["a", {"b": 1}], "project": true}']
 API_BODIES = ['{"projects": [true]}', '{"projects": [1e400]}', '{"points": {"\u00b9": 1}}',
