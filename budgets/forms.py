@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired, MultipleFileField
-from wtforms import BooleanField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from participation.forms import with_language_fields
+from participation.input import DecimalField, FlaskForm, IntegerField, Pattern, coerce_id
 
 from .models import Audience, BudgetScope, Verification, VotingRule
 
@@ -35,8 +35,8 @@ VERIFICATION_LABELS = {
 class BudgetFormBase(FlaskForm):
     amount = IntegerField(_l("Amount"), validators=[DataRequired(), NumberRange(min=1, max=2_000_000_000)])
     currency = StringField(_l("Currency (ISO code)"), default="EUR",
-                           validators=[DataRequired(), Regexp(r"^[A-Za-z]{3}$", message=_l("Three letters, e.g. EUR."))])
-    district = SelectField(_l("District"), coerce=int, default=0)
+                           validators=[DataRequired(), Pattern(r"[A-Za-z]{3}", message=_l("Three letters, e.g. EUR."))])
+    district = SelectField(_l("District"), coerce=coerce_id, default=0)
     rule = SelectField(_l("Voting rule"), choices=[(r.value, label) for r, label in RULE_LABELS.items()])
     min_share_percent = IntegerField(_l("Minimum share of the amount to spend, in % (approval)"),
                                      validators=[Optional(), NumberRange(min=0, max=100)])
@@ -61,8 +61,8 @@ class ProjectForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Length(max=20000)])
     cost = IntegerField(_l("Cost"), validators=[DataRequired(), NumberRange(min=1, max=2_000_000_000)])
-    district = SelectField(_l("District"), coerce=int, default=0)
-    theme = SelectField(_l("Theme"), coerce=int, default=0)
+    district = SelectField(_l("District"), coerce=coerce_id, default=0)
+    theme = SelectField(_l("Theme"), coerce=coerce_id, default=0)
     images = TextAreaField(_l("Images, one per line: address on this site | alternative text"),
                            validators=[Length(max=5000)])
     new_images = MultipleFileField(_l("Add images (JPEG, PNG or WebP, 5 MB each)"))
@@ -96,7 +96,7 @@ class CensusForm(FlaskForm):
 
 class VoteCodesForm(FlaskForm):
     count = IntegerField(_l("Number of codes"), default=100, validators=[DataRequired(), NumberRange(min=1, max=10000)])
-    district = SelectField(_l("District of the people who will receive them"), coerce=int, default=0)
+    district = SelectField(_l("District of the people who will receive them"), coerce=coerce_id, default=0)
 
 
 def codes_form(districts, **kwargs) -> VoteCodesForm:

@@ -82,7 +82,7 @@ def import_census(actor: User, commune: Commune, process: Process, data: str, *,
     districts = _district_by_name(commune)
     reader = csv.reader(io.StringIO(data.lstrip("\ufeff")), delimiter=_sniff_delimiter(data))
     keys: dict[str, int | None] = {}
-    for number, row in enumerate(reader, start=1):
+    for number, row in enumerate(_rows(reader), start=1):
         row = [c.strip() for c in row]
         if not any(row):
             continue
@@ -110,6 +110,17 @@ def import_census(actor: User, commune: Commune, process: Process, data: str, *,
     audit(commune, actor, "census.import", "process", process.id, reason=f"{len(new)} entries")
     commit()
     return len(new)
+
+
+def _rows(reader):
+    """The reader's rows; a line the csv module cannot read (a field beyond its size limit) is the
+    person's error, named by its line."""
+    try:
+        yield from reader
+    except csv.Error:
+        raise DomainError(_("Line %(number)s cannot be read: expected name, year of birth (4 digits), "
+                            "address[, district], each field of reasonable length.", number=reader.line_num),
+                          field="file") from None
 
 
 def _sniff_delimiter(data: str) -> str:

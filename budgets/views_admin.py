@@ -11,6 +11,7 @@ from participation.errors import DomainError, NotFound
 from participation.extensions import db
 from participation.forms import attach_error, language_values
 from participation.hooks import admin_link
+from participation.input import form_int
 from participation.models import District, Role
 from participation.operations import get_process, list_processes
 from participation.tenancy import staff_blueprint
@@ -164,7 +165,7 @@ def from_proposal(process: str, budget_id: int):
     from proposals.models import Proposal
     proc = _process(process)
     budget = ops.get_budget(proc, budget_id)
-    proposal = db.session.get(Proposal, request.form.get("proposal_id", type=int) or 0)
+    proposal = db.session.get(Proposal, form_int("proposal_id", 0))
     if proposal is None:
         raise NotFound(_("No such proposal."))
     ops.project_from_proposal(current_user, budget, proposal)

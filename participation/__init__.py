@@ -5,13 +5,10 @@ import logging
 import os
 from pathlib import Path
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, g, jsonify, request
 from flask_babel import get_locale
-from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import SecurityError
 
 from . import config as config_module
-from .errors import DomainError
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
 __version__ = "0.1.0"
@@ -26,6 +23,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     hosts.install(app)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", os.environ.get("TIMEZONE", "Europe/Paris"))
     logging.basicConfig(level=logging.INFO)
+    from . import input as request_input
+    app.json = request_input.JSONProvider(app)
+    app.url_map.converters["int"] = request_input.IdConverter  # before any route is added
+    app.url_value_preprocessor(request_input.refuse_nul_bytes)  # before blueprints load their commune
+    app.url_value_preprocessor(request_input.apply_body_limit)  # before the CSRF check reads the form
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
@@ -110,34 +112,5 @@ def _register_hooks(app: Flask) -> None:
     app.jinja_env.globals.update(render_html=render_html, phase_name=phase_name,
                                  process_sections=process_sections, admin_links=admin_links)
 
-    @app.errorhandler(DomainError)
-    def domain_error(exc: DomainError):
-        db.session.rollback()  # a refused action changes nothing, even half-way
-        return _error_page(exc.status, exc.message)
-
-    @app.errorhandler(SecurityError)
-    def untrusted_host(exc):
-        """A Host this platform does not serve (hosts.py): a plain answer, since no link can be built."""
-        from flask_babel import gettext as _
-        return _("This site is not served at this address."), 400, {"Content-Type": "text/plain; charset=utf-8"}
-
-    @app.errorhandler(CSRFError)
-    def csrf_error(exc):
-        from flask_babel import gettext as _
-        return _error_page(400, _("The form has expired or was not sent from this site. Please try again."))
-
-    for code in (400, 403, 404, 405, 409, 413, 429, 500):
-        app.register_error_handler(code, lambda exc, code=code: _error_page(code, None))
-
-
-def _error_page(status: int, message):
-    from flask_babel import gettext as _
-    titles = {
-        400: _("Invalid request"), 403: _("Not allowed"), 404: _("Page not found"),
-        405: _("Method not allowed"), 409: _("Not possible now"), 413: _("File too large"),
-        429: _("Too many attempts"), 500: _("Server error"),
-    }
-    if request.accept_mimetypes.best == "application/json" or request.path.startswith("/api/"):
-        return jsonify({"error": titles.get(status, ""), "message": str(message or "")}), status
-    return render_template("participation/error.html", status=status, title=titles.get(status, ""),
-                           message=message), status
+    from . import errorpages
+    errorpages.register(app)

@@ -15,6 +15,7 @@ from .errors import DomainError
 from .extensions import db
 from .forms import ROLE_NAMES, RoleForm, attach_error, commune_form, language_values, phase_form, process_form, form_status
 from .hooks import PHASE_NAMES
+from .input import form_int
 from .models import Membership, Phase, PhaseKind, Role, utcnow
 from .permissions import require_role
 from .tenancy import staff_blueprint
@@ -125,8 +126,8 @@ def delete_phase(slug: str, phase_id: int):
 @bp.post("/processes/<slug>/override")
 def override_phase(slug: str):
     process = operations.get_process(g.commune, slug, include_unpublished=True)
-    raw = request.form.get("phase_id", "")
-    phase = _phase_of(process, int(raw)) if raw.isdigit() else None
+    phase_id = form_int("phase_id")
+    phase = _phase_of(process, phase_id) if phase_id is not None else None
     operations.override_phase(current_user, g.commune, process, phase)
     flash(_("The active phase is updated."), "success")
     return redirect(url_for("admin.phases", slug=slug))

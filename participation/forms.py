@@ -1,28 +1,28 @@
 """Forms for communes, processes, phases and roles. Per-language fields are built for each commune."""
 from __future__ import annotations
 
-import re
-
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
-    BooleanField, DateTimeLocalField, EmailField, FloatField, SelectField, SelectMultipleField, StringField,
+    BooleanField, DateTimeLocalField, EmailField, SelectField, SelectMultipleField, StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
+from .input import FlaskForm, FloatField, Pattern
 from .models import PhaseKind, Role
 
-SLUG = Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", message=_l("Use lower-case letters, digits and dashes."))
-COLOR = Regexp(r"^#[0-9a-fA-F]{6}$", message=_l("Use a colour like #1d4f91."))
+SLUG = Pattern(r"[a-z0-9]+(?:-[a-z0-9]+)*", message=_l("Use lower-case letters, digits and dashes."))
+COLOR = Pattern(r"#[0-9a-fA-F]{6}", message=_l("Use a colour like #1d4f91."))
 LANGUAGES = [("fr", "Français"), ("en", "English"), ("de", "Deutsch")]
 
 
 def attach_error(form, exc) -> None:
-    """Show a DomainError from an operation on the field it names, or above the form."""
+    """Show a DomainError from an operation on the field it names, or above the form, with what the person
+    typed kept; the page answers with the error's status (form_status)."""
     from .extensions import db
     db.session.rollback()  # a refused action changes nothing, even half-way
+    form.error_status = exc.status
     field = getattr(form, exc.field, None) if getattr(exc, "field", None) else None
     if field is not None:
         field.errors = list(field.errors) + [str(exc.message)]
@@ -44,7 +44,7 @@ def contrast_with_white(hex_color: str) -> float:
 
 def readable_on_white(form, field):
     """Commune colours carry white text and links on white: WCAG AA needs 4.5:1."""
-    if field.data and re.match(r"^#[0-9a-fA-F]{6}$", field.data) and contrast_with_white(field.data) < 4.5:
+    if field.data and COLOR.regex.fullmatch(field.data) and contrast_with_white(field.data) < 4.5:
         raise ValidationError(_l("This colour is too light: text would not be readable (contrast below 4.5:1)."))
 
 
@@ -146,5 +146,8 @@ def commune_form(languages: list[str], *, host_editable: bool = True, has_logo: 
 
 
 def form_status(form) -> int:
-    """HTTP status of a page showing a form: 400 when it carries errors (field or form-wide), else 200."""
-    return 400 if form.errors else 200  # WTForms' `errors` includes form_errors
+    """HTTP status of a page showing a form: 200 without errors; with errors (field or form-wide), the
+    status of the refusal attach_error showed (403 blocked, 409 not now...), else 400."""
+    if not form.errors:  # WTForms' `errors` includes form_errors
+        return 200
+    return getattr(form, "error_status", 400)

@@ -196,6 +196,35 @@ def _free_host(value: str | None, commune: Commune | None) -> str | None:
     return host
 
 
+def _district_names(lines: list[str] | None, commune: Commune | None) -> list[str] | None:
+    """The districts typed one per line, checked against what the database holds: each name once
+    (whatever its case: "Centre" and "centre" would be two districts people cannot tell apart), at most
+    120 characters, and no district removed while a budget is tied to it."""
+    if lines is None:
+        return None
+    wanted, seen = [], set()
+    for line in lines:
+        name = " ".join(line.split())
+        if not name:
+            continue
+        if len(name) > District.name.type.length:
+            raise DomainError(_l("The district name “%(name)s…” is too long (%(max)s characters at most).",
+                                 name=name[:30], max=District.name.type.length), field="districts")
+        if name.casefold() in seen:
+            raise DomainError(_l("The district “%(name)s” is listed twice.", name=name), field="districts")
+        seen.add(name.casefold())
+        wanted.append(name)
+    if commune is not None:
+        from budgets.models import Budget  # its district_id is ON DELETE RESTRICT (local import: budgets build on us)
+        removed = {d.id: d.name for d in commune.districts if d.name not in wanted}
+        used = db.session.scalar(select(Budget.district_id).where(Budget.district_id.in_(removed)).limit(1))
+        if used is not None:
+            raise DomainError(_l("The district “%(name)s” has its own budget: it cannot be removed while that "
+                                 "budget exists (change or delete the budget first).", name=removed[used]),
+                              field="districts")
+    return wanted
+
+
 def save_commune(actor: User, *, slug: str, name: dict, description: dict, primary_color: str,
                  accent_color: str, default_language: str, languages: list[str], host=KEEP,
                  logo: bytes | None = None, remove_logo: bool = False, districts: list[str] | None = None,
@@ -222,6 +251,7 @@ def save_commune(actor: User, *, slug: str, name: dict, description: dict, prima
     lat, lon = map_centre or (None, None)
     if (lat is None) != (lon is None) or (lat is not None and not valid_point(lat, lon)):
         raise DomainError(_l("Give both latitude and longitude, or neither."), field="map_latitude")
+    wanted = _district_names(districts, commune)
     if commune is None:
         commune = Commune()
         db.session.add(commune)
@@ -234,8 +264,7 @@ def save_commune(actor: User, *, slug: str, name: dict, description: dict, prima
     commune.description = {k: clean_html(v) for k, v in description.items() if v and v.strip()}
     commune.primary_color, commune.accent_color = primary_color, accent_color
     commune.default_language, commune.languages = default_language, languages
-    if districts is not None:
-        wanted = [d.strip() for d in districts if d.strip()]
+    if wanted is not None:
         for district in list(commune.districts):
             if district.name not in wanted:
                 commune.districts.remove(district)

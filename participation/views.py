@@ -46,11 +46,13 @@ def healthz():
 
 def safe_next(target: str | None, fallback: str = "/") -> str:
     """Only local paths (else `fallback`): an open redirect would help phishing. Browsers read a
-    backslash as a slash, so "/\\evil.example" would leave the site like "//evil.example"."""
+    backslash as a slash, so "/\\evil.example" would leave the site like "//evil.example"; a control
+    character (a newline) cannot go in the Location header (it was a 500)."""
     if not target:
         return fallback
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target \
+            or any(c < " " or c == "\x7f" for c in target):
         return fallback
     return target
 

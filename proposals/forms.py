@@ -2,27 +2,19 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
-from wtforms import (
-    BooleanField, HiddenField, IntegerField, SelectField, SelectMultipleField, StringField,
-    TextAreaField,
-)
+from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from participation.input import FlaskForm, IntegerField, coerce_id
 from participation.places.forms import PlaceFields
 
 from .models import ProposalKind, ProposalStatus, ReportReason
 
 
 def _int_or_none(value):
-    if value in (None, "", "None"):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    return None if value in (None, "", "None") else coerce_id(value)
 
 
 class ProposalForm(PlaceFields, FlaskForm):
@@ -49,7 +41,7 @@ class ProposalForm(PlaceFields, FlaskForm):
 
 
 class EditProposalForm(ProposalForm):
-    remove_images = SelectMultipleField(_l("Images to remove"), coerce=int, validators=[Optional()],
+    remove_images = SelectMultipleField(_l("Images to remove"), coerce=coerce_id, validators=[Optional()],
                                         widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
 
 

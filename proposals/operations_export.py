@@ -1,21 +1,21 @@
-"""Open data: a process's proposals as CSV and JSON, public fields only, hidden content left out."""
+"""Open data: a process's proposals as CSV and JSON, public fields only, hidden content left out; rich
+text (description, answer) as plain text."""
 from __future__ import annotations
 
-import csv
-import io
 import json
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from participation.csv_writer import write_csv
 from participation.extensions import db
+from participation.html import html_to_text
 from participation.models import Process
 
 from .models import Proposal
 
 FIELDS = ("id", "kind", "title", "body", "theme", "district", "address", "latitude", "longitude", "status",
           "supports", "comments", "estimated_cost", "answer", "authors", "group", "created_at", "url")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def rows(process: Process, locale: str | None, url_for_proposal) -> list[dict]:
@@ -24,34 +24,18 @@ def rows(process: Process, locale: str | None, url_for_proposal) -> list[dict]:
         .options(selectinload(Proposal.theme), selectinload(Proposal.district), selectinload(Proposal.authors),
                  selectinload(Proposal.group)).order_by(Proposal.id))
     return [{
-        "id": p.id, "kind": p.kind.value, "title": p.title, "body": p.body,  # body is stored sanitised
+        "id": p.id, "kind": p.kind.value, "title": p.title, "body": html_to_text(p.body),
         "theme": p.theme.label(locale) if p.theme else "", "district": p.district.name if p.district else "",
         "address": p.address, "latitude": p.latitude, "longitude": p.longitude, "status": p.status.value,
         "supports": p.support_count, "comments": p.comment_count, "estimated_cost": p.estimated_cost,
-        "answer": p.answer, "authors": [a.nickname for a in p.authors], "group": p.group.name if p.group else "",
+        "answer": html_to_text(p.answer), "authors": [a.nickname for a in p.authors],
+        "group": p.group.name if p.group else "",
         "created_at": p.created_at.isoformat() + "Z", "url": url_for_proposal(p),
     } for p in proposals]
 
 
-def _cell(value) -> str:
-    """Spreadsheets run cells starting with = + - @ as formulas: quote them so they stay text."""
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        value = ", ".join(value)
-    text = str(value)
-    if isinstance(value, str) and text.startswith(FORMULA_START):
-        return "'" + text
-    return text
-
-
 def to_csv(data: list[dict]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(FIELDS)
-    for row in data:
-        writer.writerow([_cell(row[f]) for f in FIELDS])
-    return out.getvalue()
+    return write_csv(FIELDS, ([row[f] for f in FIELDS] for row in data))
 
 
 def to_json(process: Process, data: list[dict]) -> str:

@@ -16,6 +16,7 @@ from participation.errors import DomainError
 from participation.extensions import db, limiter
 from participation.forms import attach_error, form_status
 from participation.hooks import admin_link, process_section
+from participation.input import arg_int, body_limit
 from participation.models import Action, Role, utcnow
 from participation.places import mapview
 from participation.places.forms import encode as encode_place, settle as settle_place
@@ -61,12 +62,8 @@ def _seed() -> str:
 
 def _filters() -> ops.Filters:
     args = request.args
-
-    def number(name):
-        raw = args.get(name, "")
-        return int(raw) if raw.isdigit() else None
     sort = args.get("sort", "newest")
-    return ops.Filters(theme_id=number("theme"), district_id=number("district"), status=args.get("status") or None,
+    return ops.Filters(theme_id=arg_int("theme"), district_id=arg_int("district"), status=args.get("status") or None,
                        kind=args.get("kind") or None, q=args.get("q", "")[:200],
                        sort=sort if sort in ops.SORTS else "newest")
 
@@ -74,9 +71,8 @@ def _filters() -> ops.Filters:
 @bp.get("/")
 def index():
     filters = _filters()
-    page_no = request.args.get("page", "1")
     themes, districts = ops.themes(g.commune), g.commune.districts
-    page = ops.list_proposals(g.process, filters, page=int(page_no) if page_no.isdigit() else 1,
+    page = ops.list_proposals(g.process, filters, page=arg_int("page", 1, minimum=1),
                               seed=_seed() if filters.sort == "random" else "", viewer=_user(),
                               themes=themes, districts=districts)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
@@ -116,8 +112,13 @@ def _submitted(form) -> bool:
         and form.validate_on_submit()
 
 
+# Five images of the largest size and the text: bigger requests get the 413 page, which gives this limit.
+UPLOAD_LIMIT = images.MAX_IMAGES * images.MAX_BYTES + 1024 * 1024
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
+@body_limit(UPLOAD_LIMIT)
 def new():
     ops.ensure_default_themes(g.commune)
     db.session.commit()
@@ -158,6 +159,7 @@ def detail(proposal_id: int):
 
 @bp.route("/<int:proposal_id>/edit", methods=["GET", "POST"])
 @login_required
+@body_limit(UPLOAD_LIMIT)
 def edit(proposal_id: int):
     proposal = ops.get_proposal(g.commune, g.process, proposal_id)
     if not ops.can_edit(current_user, proposal):

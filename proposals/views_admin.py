@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 from participation.errors import DomainError
 from participation.extensions import db
 from participation.forms import attach_error, form_status
+from participation.input import form_int, form_text
 from participation.models import Process, Role, User
 from participation.operations import get_process, list_processes
 from participation.permissions import require_role
@@ -37,7 +38,7 @@ def moderation():
 
 
 def _reason() -> str:
-    return request.form.get("reason", "")
+    return form_text("reason")
 
 
 def _target_type(raw: str) -> ReportTarget:
@@ -73,8 +74,8 @@ def moderate(target_type: str, target_id: int, action: str):
 
 @admin_bp.post("/moderation/block")
 def block():
-    raw = request.form.get("user_id", "")
-    user = db.session.get(User, int(raw)) if raw.isdigit() else None
+    user_id = form_int("user_id")
+    user = db.session.get(User, user_id) if user_id is not None else None
     if user is None:
         abort(404)
     return _moderate(lambda: mod.block_user(current_user, g.commune, user, _reason()))
@@ -184,8 +185,6 @@ def detail(group_id: int):
         try:
             groups.add_member(current_user, g.commune, group, form.nickname.data)
         except DomainError as exc:
-            if exc.status not in (400, 409):
-                raise
             attach_error(form, exc)
         else:
             flash(_("The member is added."), "success")

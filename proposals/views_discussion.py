@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from participation.errors import DomainError
 from participation.extensions import limiter
 from participation.forms import attach_error, form_status
+from participation.input import form_int
 
 from . import operations as ops
 from . import operations_engagement as engagement
@@ -27,21 +28,19 @@ def _back(proposal_id: int, anchor: str = "") -> str:
 def comment(proposal_id: int):
     proposal = ops.get_proposal(g.commune, g.process, proposal_id)
     form = CommentForm()
-    parent_raw = request.form.get("parent_id", "")
-    parent = engagement.get_comment(proposal, int(parent_raw)) if parent_raw.isdigit() else None
-    if not form.validate():
-        message = next(iter(form.body.errors), None) or _("Write something first.")
-        flash(message, "error")
-        return redirect(_back(proposal.id, "#comments"))
-    try:
-        created = engagement.add_comment(current_user, g.commune, proposal, form.body.data, parent=parent)
-    except DomainError as exc:
-        if exc.status != 400:
-            raise
-        flash(str(exc.message), "error")
-        return redirect(_back(proposal.id, "#comments"))
-    flash(_("Your comment is published."), "success")
-    return redirect(_back(proposal.id, f"#comment-{created.id}"))
+    if form.validate():
+        try:
+            parent_id = form_int("parent_id")
+            parent = engagement.get_comment(proposal, parent_id) if parent_id is not None else None
+            created = engagement.add_comment(current_user, g.commune, proposal, form.body.data, parent=parent)
+        except DomainError as exc:
+            attach_error(form, exc)
+        else:
+            flash(_("Your comment is published."), "success")
+            return redirect(_back(proposal.id, f"#comment-{created.id}"))
+    # Refused (empty, too long, blocked, phase closed...): the reason, and the text kept to send again or copy.
+    return render_template("proposals/comment_form.html", form=form, proposal=proposal, comment=None), \
+        form_status(form)
 
 
 @bp.route("/<int:proposal_id>/comments/<int:comment_id>/edit", methods=["GET", "POST"])
@@ -54,8 +53,6 @@ def edit_comment(proposal_id: int, comment_id: int):
         try:
             engagement.edit_comment(current_user, g.commune, item, form.body.data)
         except DomainError as exc:
-            if exc.status != 400:
-                raise
             attach_error(form, exc)
         else:
             flash(_("Your comment is updated."), "success")
@@ -92,8 +89,6 @@ def report(proposal_id: int, comment_id: int | None = None):
                               item.id if item else proposal.id, reason=ReportReason(form.reason.data),
                               text=form.text.data or "")
         except DomainError as exc:
-            if exc.status not in (400, 409):
-                raise
             attach_error(form, exc)
         else:
             flash(_("Thank you: moderators will review your report."), "success")

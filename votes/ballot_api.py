@@ -37,6 +37,7 @@ import re
 from urllib.parse import parse_qsl, quote
 
 from flask.sessions import SecureCookieSession
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.exceptions import SecurityError
 from werkzeug.http import dump_cookie, parse_cookie
@@ -44,6 +45,7 @@ from werkzeug.utils import redirect
 from werkzeug.wsgi import get_host
 
 from participation.accounts.sessions import key_hash, parse_id
+from participation.input import parse_int
 from participation.models import utcnow
 from participation.security import security_headers
 
@@ -67,22 +69,55 @@ if _ACCOUNT_ARGUMENT not in cast_function.CALL_SQL:  # pragma: no cover - the ca
 CAST_SQL = cast_function.CALL_SQL.replace(_ACCOUNT_ARGUMENT, f"cast_ballot(%s, %s, {_SESSION_ACCOUNT},", 1)
 
 
-def parse_choices(data) -> dict[int, int] | None:
-    """{"projects": [ids]} or {"points": {"id": n}} as project id -> points; None when malformed
-    (ids and points must fit the database's integers: the rule check says the rest)."""
+class ChoicesError(ValueError):
+    """A ballot sent to the JSON API that is not {"projects": [ids]} or {"points": {"id": n}} with JSON
+    integers: `field` names the offending part ("projects[2]", 'points["17"]'), `message` says why."""
+
+    def __init__(self, field: str | None, message):
+        super().__init__(f"{field}: {message}")
+        self.field, self.message = field, message
+
+
+def _integer(value, field: str) -> int:
+    """A JSON integer that fits the database: `true`, 3.0, 3.9 and "3" are not (Python reads true as 1)."""
+    if type(value) is not int:
+        raise ChoicesError(field, _l("“%(field)s” must be a whole number (a JSON integer, without "
+                                     "quotes or decimals).", field=field))
+    if not -cast_function.INT_MAX <= value <= cast_function.INT_MAX:
+        raise ChoicesError(field, _l("“%(field)s” is out of range.", field=field))
+    return value
+
+
+def parse_choices(data) -> dict[int, int]:
+    """{"projects": [ids]} or {"points": {"id": n}} as project id -> points, JSON integers only (ids and
+    points must fit the database's integers: the rule check says the rest); ChoicesError otherwise."""
     if not isinstance(data, dict):
-        return None
-    try:
-        if isinstance(data.get("points"), dict):
-            choices = {int(k): int(v) for k, v in data["points"].items()}
-        else:
-            projects = data.get("projects") or []
-            if not isinstance(projects, list):
-                return None
-            choices = {int(pid): 1 for pid in projects}
-    except (TypeError, ValueError, AttributeError):
-        return None
-    return choices if cast_function.fits(choices) else None
+        raise ChoicesError(None, _l("Send a JSON object: {\"projects\": [ids]} or {\"points\": {\"id\": points}}."))
+    if "points" in data:
+        if not isinstance(data["points"], dict):
+            raise ChoicesError("points", _l("“points” must be an object of project ids and points: "
+                                            "{\"points\": {\"12\": 3}}."))
+        choices = {}
+        for key, value in data["points"].items():
+            field = f'points["{key}"]'
+            project_id = parse_int(key, minimum=-cast_function.INT_MAX, maximum=cast_function.INT_MAX)
+            if project_id is None:
+                raise ChoicesError(field, _l("“%(field)s”: “%(key)s” is not a project id.", field=field, key=key))
+            choices[project_id] = _integer(value, field)
+        return choices
+    projects = data.get("projects", [])
+    if not isinstance(projects, list):
+        raise ChoicesError("projects", _l("“projects” must be a list of project ids: "
+                                          "{\"projects\": [12, 15]}."))
+    choices = {}
+    for i, value in enumerate(projects):
+        field = f"projects[{i}]"
+        project_id = _integer(value, field)
+        if project_id in choices:
+            raise ChoicesError(field, _l("“%(field)s”: project %(id)s is listed twice.", field=field,
+                                         id=project_id))
+        choices[project_id] = 1
+    return choices
 
 
 def parse_form(body: bytes, token_field: str) -> tuple[str | None, dict[int, int] | None]:
@@ -120,7 +155,8 @@ class BallotEndpoint:
         self._idle: list = []  # idle database connections of this process
 
     def __call__(self, environ, start_response):
-        match = PATH.match(environ.get("PATH_INFO", "")) if environ.get("REQUEST_METHOD") == "POST" else None
+        # fullmatch: with match, "$" also accepted ".../cast\n", a URL Flask does not route.
+        match = PATH.fullmatch(environ.get("PATH_INFO", "")) if environ.get("REQUEST_METHOD") == "POST" else None
         if match is None or not self._enabled() or not self._host_trusted(environ):
             return self.next_app(environ, start_response)
         try:

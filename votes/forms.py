@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField, StringField
+from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from participation.input import FlaskForm, IntegerField, coerce_id
 
 YEAR = NumberRange(min=1900, max=2100, message=_l("Enter a year with four digits, e.g. 1984."))
 
@@ -15,7 +16,7 @@ class EligibilityForm(FlaskForm):
     year_of_birth = IntegerField(_l("Year of birth"), validators=[Optional(), YEAR])
     address = StringField(_l("Address"), validators=[Optional(), Length(max=255)])
     code = StringField(_l("Vote code"), validators=[Optional(), Length(max=40)])
-    district = SelectField(_l("District"), coerce=int, default=0)
+    district = SelectField(_l("District"), coerce=coerce_id, default=0)
 
 
 def eligibility_form(settings, districts, *, residence: bool, users_too: bool, **kwargs) -> EligibilityForm:
@@ -41,7 +42,7 @@ class PaperIdentityForm(FlaskForm):
     year_of_birth = IntegerField(_l("Year of birth"), validators=[Optional(), YEAR])
     address = StringField(_l("Address"), validators=[Optional(), Length(max=255)])
     code = StringField(_l("Or vote code"), validators=[Optional(), Length(max=40)])
-    district = SelectField(_l("District where the person lives"), coerce=int, default=0)
+    district = SelectField(_l("District where the person lives"), coerce=coerce_id, default=0)
 
 
 class ReceiptForm(FlaskForm):

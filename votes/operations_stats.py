@@ -2,8 +2,6 @@
 Only counts of people and ballots: no project's votes (those belong to the results, after the vote)."""
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
@@ -11,6 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from budgets.operations import list_budgets
+from participation.csv_writer import write_csv
 from participation.extensions import db
 from participation.models import Commune, District, Process, Role, User, utcnow
 from participation.permissions import require_role, require_same_commune
@@ -84,18 +83,15 @@ def turnout(actor: User, commune: Commune, process: Process) -> Turnout:
 
 def turnout_csv(t: Turnout, locale: str | None) -> str:
     """One table, one row per figure: section, item, value (and paper share where it applies)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["section", "item", "count", "online", "paper"])
-    writer.writerow(["voters", "all", t.voters, "", ""])
+    rows = [["voters", "all", t.voters, "", ""]]
     for budget, n, channels in t.per_budget:
-        writer.writerow(["budget", budget.name_in(locale), n, channels.get("online", 0), channels.get("paper", 0)])
+        rows.append(["budget", budget.name_in(locale), n, channels.get("online", 0), channels.get("paper", 0)])
     for channel, n in t.per_channel.items():
-        writer.writerow(["channel", channel, n, "", ""])
+        rows.append(["channel", channel, n, "", ""])
     for district, n in t.per_district:
-        writer.writerow(["district", district, n, "", ""])
+        rows.append(["district", district, n, "", ""])
     for bracket, n in t.per_age:
-        writer.writerow(["age", bracket, n, "", ""])
+        rows.append(["age", bracket, n, "", ""])
     for day, n, paper in t.per_day:
-        writer.writerow(["day", day.isoformat(), n, n - paper, paper])
-    return out.getvalue()
+        rows.append(["day", day.isoformat(), n, n - paper, paper])
+    return write_csv(["section", "item", "count", "online", "paper"], rows)

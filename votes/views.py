@@ -21,7 +21,7 @@ from participation.tenancy import process_blueprint
 from participation.views import safe_next
 
 from . import cast_function, operations as ops
-from .ballot_api import NUMBER, parse_choices
+from .ballot_api import NUMBER, ChoicesError, parse_choices
 from .forms import ReceiptForm, eligibility_form
 from .operations_voters import register_online_voter
 
@@ -206,9 +206,10 @@ def api_cast(commune: str, process: str, budget_id: int):
     answers the rest and explains refusals."""
     if _over_ballot_limit():
         abort(429)
-    choices = parse_choices(request.get_json(silent=True) or {})
-    if choices is None:
-        return jsonify({"error": _("Send {\"projects\": [ids]} or {\"points\": {id: points}}.")}), 400
+    try:
+        choices = parse_choices(request.get_json(silent=True))
+    except ChoicesError as exc:
+        return jsonify({"error": str(exc.message), "field": exc.field}), 400
     try:
         ballot, code = ops.cast_online_ballot(current_user, None, budget_id, choices,
                                               commune_slug=commune, process_slug=process)

@@ -11,6 +11,7 @@ from budgets.operations import get_budget, list_budgets, vote_settings
 from participation.errors import DomainError
 from participation.forms import attach_error
 from participation.hooks import admin_link
+from participation.input import parse_int
 from participation.models import Role
 from participation.operations import get_process, list_processes
 from participation.tenancy import staff_blueprint
@@ -85,10 +86,11 @@ def _paper_choices(budget, form) -> dict[int, int]:
     if budget.rule == VotingRule.cumulative:
         choices = {}
         for key, value in form.items():
-            if key.startswith("points-") and key[7:].isdigit() and value.strip().isdigit() and int(value):
-                choices[int(key[7:])] = int(value)
+            project_id, points = parse_int(key.removeprefix("points-")), parse_int(value.strip())
+            if key.startswith("points-") and project_id is not None and points:
+                choices[project_id] = points
         return choices
-    return {int(v): 1 for v in form.getlist("project") if v.isdigit()}
+    return {project_id: 1 for project_id in map(parse_int, form.getlist("project")) if project_id is not None}
 
 
 @staff_bp.get("/<process>/statistics")

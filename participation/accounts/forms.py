@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Regexp
+from wtforms.validators import DataRequired, Email, EqualTo, Length
 
+from ..input import FlaskForm, Pattern
 from ..models import EmailPreference
 
 LANGUAGE_CHOICES = [("fr", "Français"), ("en", "English"), ("de", "Deutsch")]
-NICKNAME = Regexp(r"^[\w .'-]+$", message=_l("Use letters, digits, spaces, dots, apostrophes or dashes."))
+NICKNAME = Pattern(r"[\w .'-]+", message=_l("Use letters, digits, spaces, dots, apostrophes or dashes."))
 
 
 class SignupForm(FlaskForm):

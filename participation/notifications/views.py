@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 
 from ..extensions import csrf
 from ..hooks import admin_link
+from ..input import arg_int, form_int
 from . import operations, operations_jobs
 
 bp = Blueprint("notifications", __name__, cli_group=None)  # CLI commands join the `participation` group
@@ -27,7 +28,7 @@ def unread_counter():
 @bp.get("/notifications/")
 @login_required
 def index():
-    page = request.args.get("page", 1, type=int) or 1
+    page = arg_int("page", 1, minimum=1)
     items, more = operations.recent(current_user, page=page)
     return render_template("notifications/index.html", items=[(n, operations.message_for(n)) for n in items],
                            page=page, more=more, unread=operations.unread_count(current_user))
@@ -45,7 +46,7 @@ def follow(notification_id: int):
 @login_required
 def read(notification_id: int):
     operations.mark_read(current_user, notification_id)
-    return redirect(url_for("notifications.index", page=request.form.get("page", 1, type=int)))
+    return redirect(url_for("notifications.index", page=form_int("page", 1, minimum=1)))
 
 
 @bp.post("/notifications/read")

@@ -10,14 +10,6 @@ from participation.permissions import require_phase
 from ..factories import grant, login, make_commune, make_process, make_user
 
 
-@pytest.fixture
-def admin_client(client):
-    commune = make_commune("ville")
-    admin = grant(make_user("Admin"), commune, Role.administrator)
-    login(client, admin)
-    return client, commune
-
-
 def test_admin_creates_process_with_sanitised_description_and_phases(admin_client):
     client, commune = admin_client
     r = client.post("/ville/admin/processes/new", data={

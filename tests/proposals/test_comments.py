@@ -109,5 +109,5 @@ def test_comment_over_http_and_reply(client):
                            data={"body": "<p>Réponse</p>", "parent_id": str(first.id)})
     assert response.status_code == 302 and "#comment-" in response.headers["Location"]
     assert db.session.scalar(select(Comment).where(Comment.parent_id == first.id)).depth == 2
-    assert client.post(url(process, f"{proposal.id}/comments"), data={"body": ""}).status_code == 302
+    assert client.post(url(process, f"{proposal.id}/comments"), data={"body": ""}).status_code == 400  # form shown again
     assert db.session.scalar(select(Comment.id).where(Comment.body == "")) is None

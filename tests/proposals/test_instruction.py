@@ -53,7 +53,7 @@ def test_accept_with_cost_notifies_authors_and_followers(client, run_jobs):
     assert response.status_code == 302, response.get_data(as_text=True)[:1500]
     proposal = db.session.get(Proposal, proposal.id)
     assert (proposal.status, proposal.estimated_cost, proposal.answer) == (
-        ProposalStatus.accepted, 12000, "<p>Retenu x</p>")
+        ProposalStatus.accepted, 12000, "<p>Retenu </p>")  # the script goes with its content
     assert [p.id for p in accepted_with_cost(process.id)] == [proposal.id]
     page = client.get(url(process, str(proposal.id))).get_data(as_text=True)
     assert "Answer of the city services" in page and "12" in page and "Faisable" in page

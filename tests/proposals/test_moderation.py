@@ -123,7 +123,7 @@ def test_report_form_over_http(client):
     assert response.status_code == 302
     assert db.session.scalar(select(Report.target_type)) == ReportTarget.comment
     again = client.post(url(process, f"{proposal.id}/comments/{comment.id}/report"), data={"reason": "spam"})
-    assert again.status_code == 400 and "already reported" in again.get_data(as_text=True)
+    assert again.status_code == 409 and "already reported" in again.get_data(as_text=True)
 
 
 def test_dismissing_reports_resets_the_counter():

@@ -62,14 +62,14 @@ def hostile_world(app):
     ops.save_settings(staff(commune, Role.administrator), commune, process, report_threshold=1000)
     reviewer, moderator = staff(commune, Role.reviewer), staff(commune, Role.moderator)
     replier, reporter = quick_user("replier"), quick_user("reporter")
-    for i, payload in enumerate(PAYLOADS):
+    for i, payload in enumerate(PAYLOADS):  # text first: an unclosed <style> or <script> drops all that follows
         author = quick_user(f"{payload[:30]}{i}")
         group = groups.create_group(author, commune, f"{payload[:100]} {i}")
-        proposal = make_proposal(commune, process, author, title=payload[:200], body=payload + " idée",
+        proposal = make_proposal(commune, process, author, title=payload[:200], body="idée " + payload,
                                  address=payload[:255], image_alt=payload[:200], group_id=group.id,
                                  latitude=47.7 + i / 1000, longitude=7.3 + i / 1000,
                                  uploads=[png_bytes((4, 4))] if i % 10 == 0 else None)
-        comment = engagement.add_comment(author, commune, proposal, payload + " avis")
+        comment = engagement.add_comment(author, commune, proposal, "avis " + payload)
         engagement.add_comment(replier, commune, proposal, "réponse " + payload, parent=comment)
         mod.report(reporter, commune, ReportTarget.comment, comment.id, reason=ReportReason.other,
                    text=payload)

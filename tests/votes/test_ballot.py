@@ -190,12 +190,52 @@ def test_json_api_with_csrf_header(app, client, csrf, vote):
     headers = {"X-CSRFToken": info["csrf_token"]}
     over = client.post(base, json={"projects": [p1, p2, p3]}, headers=headers)
     assert over.status_code == 400 and "more than the budget" in over.get_json()["error"]
-    for malformed in ({"projects": [10 ** 12]}, {"points": {str(p1): 10 ** 30}}, {"projects": str(p1)}, [p1]):
+    for malformed, field in (({"projects": [10 ** 12]}, "projects[0]"), ({"points": {str(p1): 10 ** 30}}, "points"),
+                             ({"projects": str(p1)}, "projects"), ([p1], "projects")):
         response = client.post(base, json=malformed, headers=headers)
-        assert response.status_code == 400 and "projects" in response.get_json()["error"], malformed
+        assert response.status_code == 400 and field in response.get_json()["error"], malformed
     ok = client.post(base, json={"projects": [p1, p2]}, headers=headers)
     assert ok.status_code == 201 and ok.get_json()["receipt"]
     assert _count(Ballot) == 1
+
+
+def _not_json_integers(p1: int) -> list[tuple[object, str]]:
+    """What Python's int() reads as a number but is not a JSON integer, and JSON integers used wrongly:
+    (the body, the field the refusal must name)."""
+    return [
+        ({"projects": [p1 + 0.9]}, "projects[0]"), ({"projects": [str(p1)]}, "projects[0]"),
+        ({"points": {str(p1): 3.5}}, f'points["{p1}"]'), ({"projects": [True]}, "projects[0]"),
+        ({"projects": [p1, 3.9]}, "projects[1]"), ({"projects": [float(p1)]}, "projects[0]"),
+        ({"projects": [None]}, "projects[0]"), ({"projects": [p1, p1]}, "projects[1]"),
+        ({"points": {str(p1): True}}, f'points["{p1}"]'),
+        ({"points": {str(p1): "3"}}, f'points["{p1}"]'), ({"points": {"\u00b9": 1}}, 'points["\u00b9"]'),
+        ({"points": [p1]}, "points"), ({"projects": {str(p1): 1}}, "projects"),
+    ]
+
+
+@pytest.mark.parametrize("rule", [VotingRule.approval, VotingRule.cumulative])
+def test_the_api_takes_json_integers_only_and_names_the_field(app, client, vote, rule):
+    """`true` was read as project 1, 3.9 as 3, "3" as 3 and 3.5 points as 3. On PostgreSQL the lean
+    endpoint sees these first: it must pass them to Flask, which refuses them (test_ballot_api.py)."""
+    commune, process, _budget, user = vote
+    budget = make_budget(process, rule=rule, name="Points", costs=(10, 20))
+    p1 = _ids(budget)[0]
+    with app.test_request_context():
+        make_voter(process, user)
+    login(client, user)
+    url = f"/{commune.slug}/processes/{process.slug}/vote/{budget.id}/api"
+    for body, field in _not_json_integers(p1):
+        response = client.post(url, json=body)
+        assert response.status_code == 400, (body, response.status_code)
+        assert response.get_json()["field"] == field and field in response.get_json()["error"], body
+    for raw in ("[" * 5000 + "]" * 5000, '{"projects": [1e400]}', '{"projects": [NaN]}', "not json"):
+        response = client.post(url, data=raw, content_type="application/json")
+        assert response.status_code == 400 and "JSON" in response.get_json()["error"] + raw, raw
+    assert _count(Ballot) == 0
+    good = {"projects": [p1]} if rule == VotingRule.approval else {"points": {str(p1): 3}}
+    assert client.post(url, json=good).status_code == 201
+    assert [(c.project_id, c.points) for c in db.session.scalars(select(BallotChoice))] == \
+        [(p1, 1 if rule == VotingRule.approval else 3)]
 
 
 def test_ballot_submissions_are_rate_limited(app, client, rate_limits, vote):

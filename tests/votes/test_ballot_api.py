@@ -95,6 +95,32 @@ def test_refusals_go_to_flask_and_store_nothing(app, client, api_vote, flask_cal
     assert _ballots() == 0 and len(flask_calls) == 6  # every refusal was the view's
 
 
+def test_what_is_not_a_json_integer_goes_to_flask(app, client, api_vote, flask_calls):
+    """`true`, 3.9, "3", 2.0 and duplicates are not cast by the lean endpoint (it read `true` as project 1
+    and 3.9 as 3): Flask refuses them with a 400 naming the field, and nothing is stored."""
+    from .test_ballot import _not_json_integers
+
+    url, (p1, *_), user = api_vote
+    login(client, user)
+    cases = _not_json_integers(p1)
+    for body, field in cases:
+        response = client.post(url, json=body)
+        assert response.status_code == 400 and response.get_json()["field"] == field, body
+    assert _ballots() == 0 and len(flask_calls) == len(cases)
+    assert client.post(url, json={"projects": [p1]}).status_code == 201 and len(flask_calls) == len(cases)
+
+
+def test_only_the_exact_address_is_cast(app, client, api_vote, flask_calls):
+    """The endpoint's address pattern used re.match: "$" also matched before a trailing newline, so a
+    ballot was cast at an address Flask answers with a 404."""
+    url, (p1, *_), user = api_vote
+    login(client, user)
+    for suffix in ("%0A", "%0D%0A", "%00"):
+        response = client.post(url + suffix, json={"projects": [p1]})
+        assert response.status_code in (400, 404), suffix
+    assert _ballots() == 0
+
+
 def test_an_unconfirmed_account_is_refused(app, client, api_vote, flask_calls):
     url, (p1, *_), user = api_vote
     login(client, user)

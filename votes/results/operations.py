@@ -8,15 +8,14 @@ have that digest.
 """
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from budgets.models import Budget, Project
 from budgets.operations import list_budgets
+from participation.csv_writer import write_csv
 from participation.errors import Conflict, DomainError, NotFound
 from participation.events import publish
 from participation.extensions import db
@@ -174,23 +173,16 @@ def result_projects(result: BudgetResult) -> dict[str, Project]:
     return {str(p.id): p for p in db.session.scalars(select(Project).where(Project.budget_id == result.budget_id))}
 
 
-def _text_cell(text: str) -> str:
-    """Spreadsheets run cells starting with = + - @ as formulas: keep titles as text."""
-    return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
-
-
 def votes_csv(result: BudgetResult) -> str:
     """Votes per project: one row per project, winners first in the order they were selected."""
     projects = result_projects(result)
     order = list(result.selected) + sorted((pid for pid in result.votes if pid not in result.selected_set),
                                            key=lambda pid: (-result.votes[pid], pid))
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["project_id", "name", "cost", "votes", "selected", "rank"])
+    rows = []
     for pid in order:
         project = projects.get(pid)
         rank = result.selected.index(pid) + 1 if pid in result.selected_set else ""
         cost = result.explanations.get(pid, {}).get("cost", "")
-        writer.writerow([pid, _text_cell(project.title if project else ""), cost, result.votes[pid],
-                         1 if pid in result.selected_set else 0, rank])
-    return out.getvalue()
+        rows.append([pid, project.title if project else "", cost, result.votes[pid],
+                     1 if pid in result.selected_set else 0, rank])
+    return write_csv(["project_id", "name", "cost", "votes", "selected", "rank"], rows)

@@ -11,6 +11,7 @@ from budgets.operations import get_budget, list_budgets
 from participation.errors import DomainError
 from participation.forms import attach_error, form_status
 from participation.hooks import admin_link
+from participation.input import parse_int
 from participation.models import Role
 from participation.operations import get_process, list_processes
 from participation.permissions import require_role
@@ -83,8 +84,9 @@ def compute(process: str, budget_id: int):
 def publish(process: str):
     proc = _process(process)
     form = PublishForm()
-    if form.validate_on_submit() and form.result_id.data.isdigit():
-        result = get_result(g.commune, int(form.result_id.data))
+    result_id = parse_int(form.result_id.data)
+    if form.validate_on_submit() and result_id is not None:
+        result = get_result(g.commune, result_id)
         get_budget(proc, result.budget_id)  # the result must belong to this process
         publish_result(current_user, g.commune, result)
         flash(_("The result is published."), "success")
