@@ -20,8 +20,10 @@ import unicodedata
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from wtforms import FloatField, HiddenField, RadioField, StringField, SubmitField
+from wtforms import HiddenField, RadioField, StringField, SubmitField
 from wtforms.validators import Length, NumberRange, Optional
+
+from participation.input import FloatField
 
 from . import geocoder
 from .geo import valid_point

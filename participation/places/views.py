@@ -26,6 +26,12 @@ def _point(lat_name: str = "lat", lon_name: str = "lon") -> tuple[float, float] 
     return (lat, lon) if valid_point(lat, lon) else None
 
 
+def _not_offered():
+    """No geocoder configured: the search is not a feature of this site (not an outage)."""
+    return jsonify({"error": _("The address search is not offered on this site. You can place the point on "
+                               "the map, or type the address.")}), 404
+
+
 def _unavailable():
     return jsonify({"error": _("The address search is not available right now. You can place the point "
                                "on the map, or type the address without searching.")}), 503
@@ -40,6 +46,8 @@ def _answer(found: list) -> dict:
 @bp.get("/search")
 @limiter.limit(_limit)
 def search():
+    if not geocoder.enabled():
+        return _not_offered()
     query = geocoder.clean_query(request.args.get("q"))
     if query is None:
         return jsonify({"error": _("Type between %(min)s and %(max)s characters, starting with a letter or a "
@@ -54,6 +62,8 @@ def search():
 @bp.get("/reverse")
 @limiter.limit(_limit)
 def reverse():
+    if not geocoder.enabled():
+        return _not_offered()
     point = _point()
     if point is None:
         return jsonify({"error": _("Give a latitude between -90 and 90 and a longitude between -180 and 180.")}), 400

@@ -90,8 +90,9 @@ def test_search_endpoint_when_the_geocoder_is_down(client, app, geocoder):
     response = client.get("/places/search?q=rue+du+sauvage")
     assert response.status_code == 503
     assert "not available right now" in response.get_json()["error"]
-    app.config["GEOCODER_URL"] = None  # not configured at all: the same answer
-    assert client.get("/places/search?q=rue+du+sauvage").status_code == 503
+    app.config["GEOCODER_URL"] = None  # not configured at all: not an outage, the search is not offered
+    response = client.get("/places/search?q=rue+du+sauvage")
+    assert response.status_code == 404 and "not offered" in response.get_json()["error"]
 
 
 def test_reverse_endpoint(client, geocoder):
