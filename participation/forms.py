@@ -6,7 +6,8 @@ import re
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField, DateTimeLocalField, EmailField, SelectField, SelectMultipleField, StringField, TextAreaField,
+    BooleanField, DateField, DateTimeLocalField, EmailField, SelectField, SelectMultipleField, StringField,
+    TextAreaField,
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
@@ -124,3 +125,23 @@ def commune_form(languages: list[str], **kwargs) -> FlaskForm:
 def form_status(form) -> int:
     """HTTP status of a page showing a form: 400 when it carries errors (field or form-wide), else 200."""
     return 400 if form.errors else 200  # WTForms' `errors` includes form_errors
+
+
+class AuditFilterForm(FlaskForm):
+    """The audit log's filters (a GET form: nothing changes, so no CSRF token)."""
+    class Meta:
+        csrf = False
+
+    action = SelectField(_l("Action"), choices=[], default="", validate_choice=True)
+    person = StringField(_l("Person (nickname)"), validators=[Optional(), Length(max=40)])
+    since = DateField(_l("From"), validators=[Optional()])
+    until = DateField(_l("Until"), validators=[Optional()])
+
+    def validate_until(self, field):
+        if self.since.data and field.data and field.data < self.since.data:
+            raise ValidationError(_l("The end date comes before the start date."))
+
+
+class PlatformAdminForm(FlaskForm):
+    email = EmailField(_l("E-mail address of the account"), validators=[
+        DataRequired(), Length(max=254), Email(message=_l("Enter a valid e-mail address."))])
