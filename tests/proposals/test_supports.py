@@ -7,13 +7,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from participation import blocks
 from participation.errors import Conflict, PermissionDenied
 from participation.extensions import db
 from participation.models import Role, utcnow
 from participation.notifications.models import Notification
 from proposals import operations as ops
 from proposals import operations_engagement as engagement
-from proposals import operations_moderation as mod
 from proposals.models import Follow, Proposal, ProposalKind, Support
 
 from ..conftest import needs_postgres
@@ -69,7 +69,7 @@ def test_blocked_people_cannot_support():
     commune, process = setup_commune()
     proposal = make_proposal(commune, process)
     user, moderator = resident(commune), staff(commune, Role.moderator)
-    mod.block_user(moderator, commune, user, "Spam répété")
+    blocks.block_user(moderator, commune, user, "Spam répété")
     with pytest.raises(PermissionDenied, match="blocked"):
         engagement.support(user, commune, proposal)
     other_commune, other_process = setup_commune()
