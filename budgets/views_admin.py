@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from participation.confirm import ask_confirmation, confirmed
-from participation.errors import DomainError, NotFound
+from participation.errors import DomainError
 from participation.extensions import db
 from participation.forms import attach_error, language_values
 from participation.hooks import admin_link

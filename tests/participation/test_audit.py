@@ -15,13 +15,12 @@ from participation.extensions import db
 from participation.models import AuditEntry, Role, utcnow
 from proposals import operations_engagement as engagement
 from proposals import operations_moderation as mod
-from proposals.models import ReportReason, ReportTarget
+from proposals.models import ProposalStatus, ReportTarget
 from proposals.operations_instruction import instruct
-from proposals.models import ProposalStatus
 
 from ..factories import grant, login, make_user
 from ..html_checks import visible_text
-from ..proposals.factories import make_proposal, resident, setup_commune, staff
+from ..proposals.factories import make_proposal, resident, setup_commune
 
 
 @pytest.fixture

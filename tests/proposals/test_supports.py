@@ -135,6 +135,18 @@ def test_petition_signatures_after_the_deadline_are_refused():
         engagement.support(resident(commune), commune, petition)
 
 
+def test_a_closed_petition_offers_no_sign_button(client):
+    """Like a blocked person, someone should not learn only after clicking that signing is over."""
+    commune, process = setup_commune()
+    petition = make_proposal(commune, process, kind=ProposalKind.petition)
+    login(client, resident(commune))
+    assert f"{petition.id}/support" in client.get(url(process, str(petition.id))).get_data(as_text=True)
+    petition.signature_deadline = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    page = client.get(url(process, str(petition.id))).get_data(as_text=True)
+    assert f"{petition.id}/support" not in page and "The signature period of this petition is over." in page
+
+
 def test_petitions_can_be_disabled():
     commune, process = setup_commune()
     ops.save_settings(staff(commune, Role.administrator), commune, process, petitions_enabled=False)
