@@ -6,11 +6,14 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired, MultipleFileFie
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from participation.fields import WholeNumberField
 from participation.forms import with_language_fields
 from participation.input import DecimalField, FlaskForm, IntegerField, Pattern, coerce_id
 
 from .models import Audience, BudgetScope, Verification, VotingRule
 
+MAX_AMOUNT = 2_000_000_000  # the database's integer columns hold up to 2 147 483 647
+MAX_COUNT = 100_000
 RULE_LABELS = {
     VotingRule.approval: _l("Approval within the budget (total cost at most the amount)"),
     VotingRule.k_approval: _l("Approval of a minimum and maximum number of projects"),
@@ -33,18 +36,21 @@ VERIFICATION_LABELS = {
 
 
 class BudgetFormBase(FlaskForm):
-    amount = IntegerField(_l("Amount"), validators=[DataRequired(), NumberRange(min=1, max=2_000_000_000)])
+    amount = WholeNumberField(_l("Amount, in whole currency units"), minimum=1, maximum=MAX_AMOUNT, example=300000)
     currency = StringField(_l("Currency (ISO code)"), default="EUR",
                            validators=[DataRequired(), Pattern(r"[A-Za-z]{3}", message=_l("Three letters, e.g. EUR."))])
     district = SelectField(_l("District"), coerce=coerce_id, default=0)
     rule = SelectField(_l("Voting rule"), choices=[(r.value, label) for r, label in RULE_LABELS.items()])
-    min_share_percent = IntegerField(_l("Minimum share of the amount to spend, in % (approval)"),
-                                     validators=[Optional(), NumberRange(min=0, max=100)])
-    min_projects = IntegerField(_l("Minimum number of projects"), validators=[Optional(), NumberRange(min=0)])
-    max_projects = IntegerField(_l("Maximum number of projects"), validators=[Optional(), NumberRange(min=1)])
-    total_points = IntegerField(_l("Points to distribute (cumulative)"), validators=[Optional(), NumberRange(min=1)])
-    max_points_per_project = IntegerField(_l("Maximum points per project (cumulative)"),
-                                          validators=[Optional(), NumberRange(min=1)])
+    min_share_percent = WholeNumberField(_l("Minimum share of the amount to spend, in % (approval)"), minimum=0,
+                                         maximum=100, required=False, example=70)
+    min_projects = WholeNumberField(_l("Minimum number of projects"), minimum=0, maximum=MAX_COUNT, required=False,
+                                    example=1)
+    max_projects = WholeNumberField(_l("Maximum number of projects"), minimum=1, maximum=MAX_COUNT, required=False,
+                                    example=5)
+    total_points = WholeNumberField(_l("Points to distribute (cumulative)"), minimum=1, maximum=MAX_COUNT,
+                                    required=False, example=10)
+    max_points_per_project = WholeNumberField(_l("Maximum points per project (cumulative)"), minimum=1,
+                                              maximum=MAX_COUNT, required=False, example=3)
 
 
 def budget_form(languages: list[str], districts, **kwargs) -> FlaskForm:
@@ -60,7 +66,7 @@ def budget_form(languages: list[str], districts, **kwargs) -> FlaskForm:
 class ProjectForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Length(max=20000)])
-    cost = IntegerField(_l("Cost"), validators=[DataRequired(), NumberRange(min=1, max=2_000_000_000)])
+    cost = WholeNumberField(_l("Cost, in whole currency units"), minimum=1, maximum=MAX_AMOUNT, example=25000)
     district = SelectField(_l("District"), coerce=coerce_id, default=0)
     theme = SelectField(_l("Theme"), coerce=coerce_id, default=0)
     images = TextAreaField(_l("Images, one per line: address on this site | alternative text"),
@@ -81,7 +87,8 @@ def project_form(districts, themes, locale, **kwargs) -> ProjectForm:
 class VoteSettingsForm(FlaskForm):
     scope = SelectField(_l("Each person may vote"), choices=[(s.value, label) for s, label in SCOPE_LABELS.items()])
     audience = SelectField(_l("Who may vote"), choices=[(a.value, label) for a, label in AUDIENCE_LABELS.items()])
-    min_age = IntegerField(_l("Minimum age (empty: no age rule)"), validators=[Optional(), NumberRange(min=0, max=120)])
+    min_age = WholeNumberField(_l("Minimum age (empty: no age rule)"), minimum=0, maximum=120, required=False,
+                               example=16)
     online_verification = SelectField(_l("How online voters are verified"),
                                       choices=[(v.value, label) for v, label in VERIFICATION_LABELS.items()])
     ballot_final = BooleanField(_l("A ballot is final once cast (otherwise the last ballot cast counts)"))
@@ -95,7 +102,7 @@ class CensusForm(FlaskForm):
 
 
 class VoteCodesForm(FlaskForm):
-    count = IntegerField(_l("Number of codes"), default=100, validators=[DataRequired(), NumberRange(min=1, max=10000)])
+    count = WholeNumberField(_l("Number of codes"), default=100, minimum=1, maximum=10000, example=100)
     district = SelectField(_l("District of the people who will receive them"), coerce=coerce_id, default=0)
 
 

@@ -6,6 +6,7 @@ import secrets
 from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
 
 from participation.errors import Conflict, DomainError, NotFound
 from participation.extensions import db
@@ -119,7 +120,7 @@ def delete_budget(actor: User, commune: Commune, budget: Budget) -> None:
     require_same_commune(budget.commune_id, commune)
     if _budget_has_ballots(budget):
         raise Conflict(_("Ballots have been cast in this budget: it cannot be deleted."))
-    audit(commune, actor, "budget.delete", "budget", budget.id)
+    audit(commune, actor, "budget.delete", "process", budget.process_id, params={"budget": budget.name})
     db.session.delete(budget)
     commit()
 
@@ -157,6 +158,22 @@ def save_project(actor: User, commune: Commune, budget: Budget, *, title: str, d
                  uploads: list[bytes] | None = None) -> Project:
     """`uploads`: new images (validated, re-encoded) added after `images`."""
     require_role(actor, commune, Role.administrator)
+    with files_kept_on_commit() as written:
+        project = _write_project(commune, budget, title=title, description=description, cost=cost,
+                                 district=district, theme_id=theme_id, images=images, address=address,
+                                 latitude=latitude, longitude=longitude, proposal_id=proposal_id, project=project,
+                                 uploads=uploads, written=written)
+        audit(commune, actor, "project.save", "project", project.id)
+        commit()
+    return project
+
+
+def _write_project(commune: Commune, budget: Budget, *, title: str, description: str, cost: int,
+                   district: District | None, theme_id: int | None, images: list[dict] | None, address: str,
+                   latitude: float | None, longitude: float | None, proposal_id: int | None,
+                   project: Project | None, uploads: list[bytes] | None = None, written=None) -> Project:
+    """The checks and writes shared by administrators' project form and reviewers' accepted proposals;
+    `uploads` are stored as files listed in `written` (removed if the transaction fails)."""
     require_same_commune(budget.commune_id, commune)
     if district is not None:
         require_same_commune(district.commune_id, commune)
@@ -175,15 +192,12 @@ def save_project(actor: User, commune: Commune, budget: Budget, *, title: str, d
     project.district_id = district.id if district else None
     project.theme_id = theme_id
     project.address, project.latitude, project.longitude = (address or "").strip(), latitude, longitude
-    with files_kept_on_commit() as written:
-        added = [add_image(data, commune_id=commune.id, kind="projects", field="new_images",
-                           max_side=PROJECT_IMAGE_SIDE, written=written) for data in uploads or []]
-        project.images = list(images or []) + [
-            {"src": url_for("communes.image", commune=commune.slug, filename=row.filename), "alt": project.title}
-            for row in added]
-        db.session.flush()
-        audit(commune, actor, "project.save", "project", project.id)
-        commit()
+    added = [add_image(data, commune_id=commune.id, kind="projects", field="new_images",
+                       max_side=PROJECT_IMAGE_SIDE, written=written) for data in uploads or []]
+    project.images = list(images or []) + [
+        {"src": url_for("communes.image", commune=commune.slug, filename=row.filename), "alt": project.title}
+        for row in added]
+    db.session.flush()
     return project
 
 
@@ -202,15 +216,17 @@ def accepted_proposals(process: Process) -> list:
     used = select(Project.proposal_id).join(Budget).where(Budget.process_id == process.id,
                                                           Project.proposal_id.is_not(None))
     return list(db.session.scalars(select(Proposal).where(
-        Proposal.process_id == process.id, Proposal.status == ProposalStatus.accepted,
+        Proposal.process_id == process.id, Proposal.status == ProposalStatus.accepted, Proposal.hidden.is_(False),
         Proposal.estimated_cost.is_not(None), Proposal.id.not_in(used)).order_by(Proposal.title)))
 
 
 def project_from_proposal(actor: User, budget: Budget, proposal) -> Project:
-    """Turn an accepted proposal with a reviewer's cost into a project of `budget`."""
+    """Turn an accepted proposal with a reviewer's cost into a project of `budget`: the reviewers who
+    instructed it (city staff) may do it, as may administrators."""
     from proposals.models import ProposalStatus
     commune = db.session.get(Commune, budget.commune_id)
-    require_role(actor, commune, Role.administrator)
+    require_role(actor, commune, Role.reviewer)
+    require_same_commune(proposal.commune_id, commune)
     if proposal.process_id != budget.process_id:
         raise DomainError(_("This proposal belongs to another process."))
     if proposal.status != ProposalStatus.accepted:
@@ -220,12 +236,27 @@ def project_from_proposal(actor: User, budget: Budget, proposal) -> Project:
     if db.session.scalar(select(Project.id).where(Project.budget_id == budget.id,
                                                   Project.proposal_id == proposal.id)):
         raise Conflict(_("This proposal is already a project of this budget."))
+    if proposal.hidden:
+        raise Conflict(_("This proposal is hidden by moderation."))
     district = db.session.get(District, proposal.district_id) if proposal.district_id else None
-    return save_project(actor, commune, budget, title=proposal.title, description=proposal.body,
-                        cost=proposal.estimated_cost, district=district, theme_id=proposal.theme_id,
-                        images=_proposal_images(commune, budget, proposal),
-                        address=proposal.address or "", latitude=proposal.latitude, longitude=proposal.longitude,
-                        proposal_id=proposal.id)
+    try:
+        with db.session.begin_nested():  # two clicks at once: the unique (budget, proposal) keeps one
+            project = _write_project(commune, budget, title=proposal.title, description=proposal.body,
+                                     cost=proposal.estimated_cost, district=district, theme_id=proposal.theme_id,
+                                     images=_proposal_images(commune, budget, proposal),
+                                     address=proposal.address or "", latitude=proposal.latitude,
+                                     longitude=proposal.longitude, proposal_id=proposal.id, project=None)
+    except IntegrityError:
+        raise Conflict(_("This proposal is already a project of this budget."))
+    audit(commune, actor, "project.from_proposal", "proposal", proposal.id,
+          params={"project": project.id, "budget": budget.name})
+    commit()
+    return project
+
+
+def projects_of_proposal(proposal) -> list[Project]:
+    return list(db.session.scalars(select(Project).where(Project.proposal_id == proposal.id)
+                                   .order_by(Project.id)))
 
 
 def _proposal_images(commune: Commune, budget: Budget, proposal) -> list[dict]:

@@ -76,5 +76,6 @@ def project(project_id: int):
 
 
 from .views_admin import admin_bp  # noqa: E402
+from .views_instruction import instruction_bp  # noqa: E402
 
-blueprints = [bp, admin_bp, assets_bp]
+blueprints = [bp, admin_bp, instruction_bp, assets_bp]

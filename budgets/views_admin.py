@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from participation import images
+from participation.confirm import ask_confirmation, confirmed
 from participation.errors import DomainError, NotFound
 from participation.extensions import db
 from participation.forms import attach_error, language_values
@@ -17,7 +18,8 @@ from participation.operations import get_process, list_processes
 from participation.tenancy import staff_blueprint
 
 from . import operations as ops
-from .forms import VoteSettingsForm, budget_form, codes_form, project_form, CensusForm
+from .forms import (RULE_LABELS, VERIFICATION_LABELS, CensusForm, VoteSettingsForm, budget_form, codes_form,
+                    project_form)
 from .models import Audience, BudgetScope, Verification, VotingRule
 from .operations_eligibility import census_size, generate_vote_codes, import_census
 
@@ -54,7 +56,8 @@ def index():
 def process_budgets(process: str):
     proc = _process(process)
     return render_template("budgets/admin_budgets.html", process=proc, budgets=ops.list_budgets(proc),
-                           settings=ops.vote_settings(proc), census=census_size(proc))
+                           settings=ops.vote_settings(proc), census=census_size(proc), rule_labels=RULE_LABELS,
+                           verification_labels=VERIFICATION_LABELS)
 
 
 @admin_bp.route("/<process>/settings", methods=["GET", "POST"])
@@ -113,10 +116,15 @@ def edit_budget(process: str, budget_id: int | None = None):
     return render_template("budgets/admin_form.html", process=proc, form=form, title=title)
 
 
-@admin_bp.post("/<process>/<int:budget_id>/delete")
+@admin_bp.route("/<process>/<int:budget_id>/delete", methods=["GET", "POST"])
 def delete_budget(process: str, budget_id: int):
     proc = _process(process)
-    ops.delete_budget(current_user, g.commune, ops.get_budget(proc, budget_id))
+    budget = ops.get_budget(proc, budget_id)
+    if not confirmed():
+        return ask_confirmation(
+            _("Delete the budget \u201c%(name)s\u201d and its projects?", name=budget.name_in(str(get_locale()))),
+            confirm_label=_("Delete the budget"), cancel_url=url_for(".process_budgets", process=proc.slug))
+    ops.delete_budget(current_user, g.commune, budget)
     flash(_("Budget deleted."), "success")
     return redirect(url_for(".process_budgets", process=proc.slug))
 
@@ -158,19 +166,6 @@ def edit_project(process: str, budget_id: int | None = None, project_id: int | N
             return redirect(url_for(".projects", process=proc.slug, budget_id=budget.id))
     title = _("Edit the project") if project else _("New project")
     return render_template("budgets/admin_form.html", process=proc, form=form, title=title)
-
-
-@admin_bp.post("/<process>/<int:budget_id>/from-proposal")
-def from_proposal(process: str, budget_id: int):
-    from proposals.models import Proposal
-    proc = _process(process)
-    budget = ops.get_budget(proc, budget_id)
-    proposal = db.session.get(Proposal, form_int("proposal_id", 0))
-    if proposal is None:
-        raise NotFound(_("No such proposal."))
-    ops.project_from_proposal(current_user, budget, proposal)
-    flash(_("The proposal is now a project of this budget."), "success")
-    return redirect(url_for(".projects", process=proc.slug, budget_id=budget.id))
 
 
 @admin_bp.post("/<process>/projects/<int:project_id>/withdraw")

@@ -51,9 +51,10 @@ def _register_blueprints(app: Flask) -> None:
     from .accounts.views import bp as accounts_bp
     from .admin_views import bp as admin_bp
     from .notifications.views import bp as notifications_bp
+    from .platform_views import bp as platform_admin_bp
     from .views import commune_bp, platform_bp
 
-    for bp in (platform_bp, accounts_bp, commune_bp, admin_bp, notifications_bp):
+    for bp in (platform_bp, accounts_bp, commune_bp, admin_bp, notifications_bp, platform_admin_bp):
         app.register_blueprint(bp)
     from . import places
     places.init_app(app)  # shared map picker, geocoding endpoint and map scripts
@@ -109,7 +110,8 @@ def _register_hooks(app: Flask) -> None:
         format_datetime=flask_babel.format_datetime, format_date=flask_babel.format_date,
         format_currency=flask_babel.format_currency, format_decimal=flask_babel.format_decimal,
         format_percent=flask_babel.format_percent)
-    app.jinja_env.globals.update(render_html=render_html, phase_name=phase_name,
+    from .audit import role_name
+    app.jinja_env.globals.update(render_html=render_html, phase_name=phase_name, role_name=role_name,
                                  process_sections=process_sections, admin_links=admin_links)
 
     from . import errorpages

@@ -5,17 +5,19 @@ from datetime import timezone
 from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import format_datetime, gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from . import images, operations
+from . import audit as audit_log, images, operations
 from .accounts import invitations
+from .confirm import ask_confirmation, confirmed
 from .errors import DomainError
 from .extensions import db
-from .forms import ROLE_NAMES, RoleForm, attach_error, commune_form, language_values, phase_form, process_form, form_status
-from .hooks import PHASE_NAMES
-from .input import form_int
+from .forms import (ROLE_NAMES, AuditFilterForm, RoleForm, attach_error, commune_form, form_status, language_values,
+                    phase_form, process_form)
+from .hooks import PHASE_NAMES, phase_name
+from .input import arg_int, form_int
 from .models import Membership, Phase, PhaseKind, Role, utcnow
 from .permissions import require_role
 from .tenancy import staff_blueprint
@@ -96,8 +98,8 @@ def phases(slug: str, phase_id: int | None = None):
         else:
             flash(_("The phase is saved."), "success")
             return redirect(url_for("admin.phases", slug=process.slug))
-    return render_template("admin/phases.html", form=form, process=process, phase=phase, to_local=to_local), \
-        form_status(form)
+    return render_template("admin/phases.html", form=form, process=process, phase=phase, to_local=to_local,
+                           out_of_order=operations.phases_out_of_order(process)), form_status(form)
 
 
 def _phase_of(process, phase_id: int) -> Phase:
@@ -107,18 +109,18 @@ def _phase_of(process, phase_id: int) -> Phase:
     return phase
 
 
-@bp.post("/processes/<slug>/phases/<int:phase_id>/move")
-def move_phase(slug: str, phase_id: int):
-    process = operations.get_process(g.commune, slug, include_unpublished=True)
-    offset = -1 if request.form.get("direction") == "up" else 1
-    operations.move_phase(current_user, g.commune, process, _phase_of(process, phase_id), offset)
-    return redirect(url_for("admin.phases", slug=slug))
-
-
-@bp.post("/processes/<slug>/phases/<int:phase_id>/delete")
+@bp.route("/processes/<slug>/phases/<int:phase_id>/delete", methods=["GET", "POST"])
 def delete_phase(slug: str, phase_id: int):
+    require_role(current_user, g.commune, Role.administrator)
     process = operations.get_process(g.commune, slug, include_unpublished=True)
-    operations.delete_phase(current_user, g.commune, process, _phase_of(process, phase_id))
+    phase = _phase_of(process, phase_id)
+    if not confirmed():
+        dates = f"{format_datetime(phase.starts_at, 'short')} \u2013 {format_datetime(phase.ends_at, 'short')}"
+        return ask_confirmation(
+            _("Delete the phase \u201c%(phase)s\u201d (%(dates)s)?", phase=phase_name(phase), dates=dates),
+            details=_("The phase disappears from the process page; what residents did during it stays."),
+            confirm_label=_("Delete the phase"), cancel_url=url_for("admin.phases", slug=slug))
+    operations.delete_phase(current_user, g.commune, process, phase)
     flash(_("The phase is deleted."), "success")
     return redirect(url_for("admin.phases", slug=slug))
 
@@ -154,12 +156,17 @@ def withdraw_invitation(invitation_id: int):
     return redirect(url_for("admin.roles"))
 
 
-@bp.post("/roles/<int:membership_id>/revoke")
+@bp.route("/roles/<int:membership_id>/revoke", methods=["GET", "POST"])
 def revoke(membership_id: int):
     membership = db.session.scalar(select(Membership).where(
         Membership.id == membership_id, Membership.commune_id == g.commune.id))
     if membership is None:
         abort(404)
+    require_role(current_user, g.commune, Role.administrator)
+    if not confirmed():
+        return ask_confirmation(_("Take the role of %(role)s from %(name)s?",
+                                  role=audit_log.role_name(membership.role), name=membership.user.nickname),
+                                confirm_label=_("Revoke the role"), cancel_url=url_for("admin.roles"))
     operations.revoke_role(current_user, g.commune, membership)
     flash(_("The role is revoked."), "success")
     return redirect(url_for("admin.roles"))
@@ -199,6 +206,27 @@ def commune_settings():
     return render_template("admin/commune_form.html", form=form), form_status(form)
 
 
+def page_number() -> int:
+    """?page=N of a list; anything else (not a number, 0, absurdly large) is the first page."""
+    return arg_int("page", 1, minimum=1, maximum=999_999)
+
+
+def render_audit(commune):
+    """The audit log page of a commune, or of the platform (commune None); also used by platform_views."""
+    parts = audit_log.visible_parts(current_user, commune)  # the permission check
+    asked = any(request.args.get(name) for name in ("action", "person", "since", "until"))
+    form = AuditFilterForm(request.args if asked else None)
+    form.action.choices = [("", _("All actions"))] + audit_log.action_choices(parts)
+    filters = audit_log.AuditFilters()
+    if asked and form.validate():
+        filters = audit_log.AuditFilters(action=form.action.data or "", person=form.person.data or "",
+                                         since=form.since.data, until=form.until.data)
+    page = audit_log.audit_page(current_user, commune, filters, page=page_number())
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("admin/audit.html", form=form, page=page, args=args, commune_wide=commune is not None,
+                           parts=parts), form_status(form)
+
+
 @bp.get("/audit")
 def audit():
-    return render_template("admin/audit.html", entries=operations.audit_log(current_user, g.commune))
+    return render_audit(g.commune)

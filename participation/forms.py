@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import (
-    BooleanField, DateTimeLocalField, EmailField, SelectField, SelectMultipleField, StringField,
+    BooleanField, DateField, DateTimeLocalField, EmailField, SelectField, SelectMultipleField, StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
@@ -151,3 +151,23 @@ def form_status(form) -> int:
     if not form.errors:  # WTForms' `errors` includes form_errors
         return 200
     return getattr(form, "error_status", 400)
+
+
+class AuditFilterForm(FlaskForm):
+    """The audit log's filters (a GET form: nothing changes, so no CSRF token)."""
+    class Meta:
+        csrf = False
+
+    action = SelectField(_l("Action"), choices=[], default="", validate_choice=True)
+    person = StringField(_l("Person (nickname)"), validators=[Optional(), Length(max=40)])
+    since = DateField(_l("From"), validators=[Optional()])
+    until = DateField(_l("Until"), validators=[Optional()])
+
+    def validate_until(self, field):
+        if self.since.data and field.data and field.data < self.since.data:
+            raise ValidationError(_l("The end date comes before the start date."))
+
+
+class PlatformAdminForm(FlaskForm):
+    email = EmailField(_l("E-mail address of the account"), validators=[
+        DataRequired(), Length(max=254), Email(message=_l("Enter a valid e-mail address."))])

@@ -21,6 +21,8 @@ PHASE_NAMES = {
 _process_sections: list[Callable[[Process], Markup | str]] = []
 # Each callable returns (label, url) pairs for the commune administration dashboard.
 _admin_links: list[Callable[[object], list[tuple[str, str]]]] = []
+# Each callable renders a part of a proposal's instruction page (e.g. budgets: "make it a project").
+_instruction_panels: list[Callable[[object], Markup | str]] = []
 
 
 def process_section(func):
@@ -31,6 +33,16 @@ def process_section(func):
 def admin_link(func):
     _admin_links.append(func)
     return func
+
+
+def instruction_panel(func):
+    _instruction_panels.append(func)
+    return func
+
+
+def instruction_panels(proposal) -> list[Markup]:
+    """Called by the view (pages load what they show before rendering)."""
+    return [Markup(html) for html in (f(proposal) for f in _instruction_panels) if html]
 
 
 def process_sections(process: Process) -> list[Markup]:

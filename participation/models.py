@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from flask_login import UserMixin
 from sqlalchemy import (
-    JSON, Boolean, CheckConstraint, DateTime, Enum, Float, ForeignKey, Integer, String, Text,
+    JSON, Boolean, CheckConstraint, DateTime, Enum, Float, ForeignKey, Index, Integer, String, Text,
     UniqueConstraint, func,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -213,8 +213,9 @@ class Process(db.Model):
 
     commune: Mapped[Commune] = relationship(back_populates="processes")
     image: Mapped[UploadedImage | None] = relationship(lazy="joined")
+    # Always in date order: the order of the phases is their dates (position mirrors it for SQL).
     phases: Mapped[list[Phase]] = relationship(
-        back_populates="process", order_by="Phase.position", cascade="all, delete-orphan",
+        back_populates="process", order_by=lambda: [Phase.starts_at, Phase.id], cascade="all, delete-orphan",
         foreign_keys="Phase.process_id")
 
     def title_in(self, locale: str | None) -> str:
@@ -256,17 +257,46 @@ class Phase(db.Model):
 
 
 class AuditEntry(db.Model):
-    """Who did what, when and why: moderation, instruction and administration actions."""
+    """Who did what, when and why: moderation, instruction and administration actions.
+
+    Shown in words in the reader's language (participation/audit.py): `action` and `target_type` are
+    codes, `params` the values the sentence needs (codes too, labelled when shown), `reason` the
+    person's own words."""
     __tablename__ = "audit_entries"
+    __table_args__ = (Index("ix_audit_entries_commune_created", "commune_id", "created_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     commune_id: Mapped[int | None] = mapped_column(ForeignKey("communes.id", ondelete="CASCADE"), index=True)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    # The role the actor acted in, at that time ("Marie (moderator)"), since roles change later.
+    actor_role: Mapped[str | None] = mapped_column(String(24))
     action: Mapped[str] = mapped_column(String(60))
     target_type: Mapped[str] = mapped_column(String(40))
     target_id: Mapped[int | None] = mapped_column(Integer)
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
     reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, server_default=func.now())
     actor: Mapped[User | None] = relationship()
+
+
+class CommuneBlock(db.Model):
+    """A person barred by moderators from publishing in one commune, until `ends_at` (NULL: until
+    unblocked). They can still read, follow and vote: see participation/blocks.py for each action."""
+    __tablename__ = "commune_blocks"
+    __table_args__ = (
+        UniqueConstraint("commune_id", "user_id"),
+        CheckConstraint("ends_at IS NULL OR ends_at > created_at", name="ends_after_start"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    ends_at: Mapped[datetime | None] = mapped_column(DateTime)
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+    def active(self, now: datetime | None = None) -> bool:
+        return self.ends_at is None or self.ends_at > (now or utcnow())
 
 
 class OutboxStatus(str, enum.Enum):

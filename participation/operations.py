@@ -22,11 +22,26 @@ RESERVED_SLUGS = frozenset({"account", "static", "healthz", "lang", "communes", 
 
 
 def audit(commune: Commune | None, actor: User | None, action: str, target_type: str,
-          target_id: int | None, reason: str = "") -> AuditEntry:
+          target_id: int | None, reason: str = "", params: dict | None = None) -> AuditEntry:
+    """Record an action. `reason` is the person's own words; `params` the codes and values the entry's
+    sentence needs (participation/audit.py shows it in words in each reader's language)."""
+    from .audit import role_code
     entry = AuditEntry(commune_id=commune.id if commune else None, actor_id=actor.id if actor else None,
-                       action=action, target_type=target_type, target_id=target_id, reason=reason)
+                       actor_role=role_code(actor, commune), action=action, target_type=target_type,
+                       target_id=target_id, reason=reason, params=params or {})
     db.session.add(entry)
     return entry
+
+
+MAX_REASON = 2000
+
+
+def require_reason(reason: str) -> str:
+    """Moderation and other judgement calls say why: the audit log keeps the reason."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_l("Say why: the audit log keeps the reason."), field="reason")
+    return reason[:MAX_REASON]
 
 
 def get_process(commune: Commune, slug: str, *, include_unpublished: bool = False) -> Process:
@@ -96,36 +111,25 @@ def save_phase(actor: User, commune: Commune, process: Process, *, kind: PhaseKi
     phase.kind = kind
     phase.name = {k: v.strip() for k, v in name.items() if v and v.strip()}
     phase.starts_at, phase.ends_at = starts_at, ends_at
-    _renumber(process, sort_by_date=True)
+    _renumber(process)
     db.session.flush()
     audit(commune, actor, "phase.save", "phase", phase.id)
     commit()
     return phase
 
 
-def _renumber(process: Process, sort_by_date: bool = False) -> None:
-    phases = sorted(process.phases, key=lambda p: p.starts_at) if sort_by_date else list(process.phases)
-    for position, phase in enumerate(phases):
+def _renumber(process: Process) -> None:
+    """`position` mirrors the date order (SQL that orders phases reads it)."""
+    for position, phase in enumerate(sorted(process.phases, key=lambda p: (p.starts_at, p.id or 0))):
         phase.position = position
 
 
-def move_phase(actor: User, commune: Commune, process: Process, phase: Phase, offset: int) -> None:
-    """Reorder phases; dates move with the order, so two neighbours swap their windows."""
-    require_role(actor, commune, Role.administrator)
-    require_same_commune(process.commune_id, commune)
-    phases = list(process.phases)
-    if phase not in phases:
-        raise NotFound(_l("No such phase."))
-    i = phases.index(phase)
-    j = i + offset
-    if not 0 <= j < len(phases):
-        return
-    a, b = phases[i], phases[j]
-    # Swap what happens in the two windows: the kinds and names trade places, the calendar stays valid.
-    a.kind, b.kind = b.kind, a.kind
-    a.name, b.name = b.name, a.name
-    audit(commune, actor, "phase.move", "phase", phase.id)
-    commit()
+def phases_out_of_order(process: Process) -> list[tuple[Phase, Phase]]:
+    """Neighbours whose kinds come in an unusual order by date (e.g. the vote before the proposals), so
+    the phases page can point them out: the order of the phases is their dates."""
+    order = list(PhaseKind)
+    phases = sorted(process.phases, key=lambda p: (p.starts_at, p.id or 0))
+    return [(a, b) for a, b in zip(phases, phases[1:]) if order.index(a.kind) > order.index(b.kind)]
 
 
 def delete_phase(actor: User, commune: Commune, process: Process, phase: Phase) -> None:
@@ -135,9 +139,9 @@ def delete_phase(actor: User, commune: Commune, process: Process, phase: Phase) 
         raise NotFound(_l("No such phase."))
     if process.active_phase_override_id == phase.id:
         process.active_phase_override_id = None
+    audit(commune, actor, "phase.delete", "process", process.id, params={"phase": phase.name or phase.kind.value})
     process.phases.remove(phase)
     _renumber(process)
-    audit(commune, actor, "phase.delete", "phase", phase.id)
     commit()
 
 
@@ -147,14 +151,15 @@ def override_phase(actor: User, commune: Commune, process: Process, phase: Phase
     if phase is not None and phase.process_id != process.id:
         raise NotFound(_l("No such phase."))
     process.active_phase_override_id = phase.id if phase else None
-    audit(commune, actor, "phase.override", "process", process.id, reason=phase.kind.value if phase else "dates")
+    audit(commune, actor, "phase.override", "process", process.id,
+          params={"phase": (phase.name or phase.kind.value) if phase else None})
     commit()
 
 
 def revoke_role(actor: User, commune: Commune, membership: Membership) -> None:
     require_role(actor, commune, Role.administrator)
     require_same_commune(membership.commune_id, commune)
-    audit(commune, actor, "role.revoke", "user", membership.user_id, reason=membership.role.value)
+    audit(commune, actor, "role.revoke", "user", membership.user_id, params={"role": membership.role.value})
     db.session.delete(membership)
     commit()
 
@@ -164,13 +169,6 @@ def members(actor: User, commune: Commune) -> list[Membership]:
     return list(db.session.scalars(
         select(Membership).where(Membership.commune_id == commune.id).options(joinedload(Membership.user))
         .order_by(Membership.role, Membership.id)))
-
-
-def audit_log(actor: User, commune: Commune, limit: int = 200) -> list[AuditEntry]:
-    require_role(actor, commune, Role.administrator)
-    return list(db.session.scalars(
-        select(AuditEntry).where(AuditEntry.commune_id == commune.id)
-        .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc()).limit(limit)))
 
 
 KEEP = object()  # save_commune(host=KEEP): the host name stays as it is (commune administrators' saves)

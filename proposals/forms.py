@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import MultipleFileField
-from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.widgets import CheckboxInput, ListWidget
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from participation.fields import WholeNumberField
 
 from participation.input import FlaskForm, IntegerField, coerce_id
 from participation.places.forms import PlaceFields
@@ -51,24 +53,22 @@ class CommentForm(FlaskForm):
 
 
 class ReportForm(FlaskForm):
-    reason = SelectField(_l("Reason"), choices=[
+    # Nothing chosen in advance: a report says what the person saw, not what the form suggested.
+    reason = RadioField(_l("What is the problem?"), choices=[
         (ReportReason.spam.value, _l("Spam or advertising")), (ReportReason.offensive.value, _l("Offensive")),
-        (ReportReason.off_topic.value, _l("Off-topic")), (ReportReason.other.value, _l("Other"))])
+        (ReportReason.off_topic.value, _l("Off-topic")), (ReportReason.other.value, _l("Other"))],
+        validators=[InputRequired(message=_l("Choose what the problem is."))])
     text = TextAreaField(_l("Details (required for \u201cOther\u201d)"), validators=[Optional(), Length(max=2000)])
-
-
-class ModerationForm(FlaskForm):
-    reason = StringField(_l("Reason (kept in the audit log)"), validators=[DataRequired(), Length(max=2000)])
 
 
 class InstructionForm(FlaskForm):
     status = SelectField(_l("Status"), choices=[
         (ProposalStatus.published.value, _l("Published")), (ProposalStatus.evaluating.value, _l("Being evaluated")),
         (ProposalStatus.accepted.value, _l("Accepted")), (ProposalStatus.rejected.value, _l("Rejected")),
-        (ProposalStatus.withdrawn.value, _l("Withdrawn"))])
+        (ProposalStatus.duplicate.value, _l("Duplicate")), (ProposalStatus.withdrawn.value, _l("Withdrawn"))])
     feasibility = TextAreaField(_l("Feasibility notes"), validators=[Optional(), Length(max=20000)])
-    estimated_cost = IntegerField(_l("Estimated cost (whole euros)"),
-                                  validators=[Optional(), NumberRange(min=0, max=2_000_000_000)])
+    estimated_cost = WholeNumberField(_l("Estimated cost (whole euros)"), minimum=0, maximum=2_000_000_000,
+                                      required=False, example=25000)
     answer = TextAreaField(_l("Public answer (required for a rejection)"),
                            validators=[Optional(), Length(max=20000)])
     duplicate_of_id = SelectField(_l("Duplicate of"), coerce=_int_or_none, validators=[Optional()])
@@ -76,12 +76,13 @@ class InstructionForm(FlaskForm):
 
 class SettingsForm(FlaskForm):
     petitions_enabled = BooleanField(_l("Residents may file petitions"))
-    petition_threshold = IntegerField(_l("Signatures a petition needs"), validators=[DataRequired(), NumberRange(1)])
-    petition_days = IntegerField(_l("Days to collect signatures"), validators=[DataRequired(), NumberRange(1, 3650)])
-    petition_answer_days = IntegerField(_l("Days the commune has to answer a petition that reached the threshold"),
-                                        validators=[DataRequired(), NumberRange(1, 3650)])
-    report_threshold = IntegerField(_l("Reports that hide content until a moderator reviews it"),
-                                    validators=[DataRequired(), NumberRange(1, 1000)])
+    petition_threshold = WholeNumberField(_l("Signatures a petition needs"), minimum=1, maximum=10_000_000,
+                                          example=100)
+    petition_days = WholeNumberField(_l("Days to collect signatures"), minimum=1, maximum=3650, example=90)
+    petition_answer_days = WholeNumberField(_l("Days the commune has to answer a petition that reached the threshold"),
+                                            minimum=1, maximum=3650, example=60)
+    report_threshold = WholeNumberField(_l("Reports that hide content until a moderator reviews it"), minimum=1,
+                                        maximum=1000, example=3)
 
 
 class GroupForm(FlaskForm):
@@ -90,8 +91,3 @@ class GroupForm(FlaskForm):
 
 class MemberForm(FlaskForm):
     nickname = StringField(_l("Nickname of the new member"), validators=[DataRequired(), Length(max=40)])
-
-
-class BlockForm(FlaskForm):
-    user_id = HiddenField(validators=[DataRequired()])
-    reason = StringField(_l("Reason (kept in the audit log)"), validators=[DataRequired(), Length(max=2000)])

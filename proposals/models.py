@@ -11,7 +11,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from participation.extensions import db
-from participation.models import District, User, translate, utcnow
+from participation.models import District, Process, User, translate, utcnow
 from participation.places import PlaceMixin, place_constraints
 
 
@@ -20,6 +20,7 @@ class ProposalStatus(str, enum.Enum):
     evaluating = "evaluating"
     accepted = "accepted"
     rejected = "rejected"
+    duplicate = "duplicate"  # points to the proposal it duplicates (duplicate_of_id)
     withdrawn = "withdrawn"
 
 
@@ -101,6 +102,11 @@ class Proposal(PlaceMixin, db.Model):
         CheckConstraint("support_count >= 0", name="support_count_positive"),
         CheckConstraint("estimated_cost IS NULL OR estimated_cost >= 0", name="cost_positive"),
         *place_constraints(),
+        # One status, consistent fields: only a duplicate points to another proposal (never to itself),
+        # and a rejection always carries its public justification.
+        CheckConstraint("duplicate_of_id IS NULL OR (status = 'duplicate' AND duplicate_of_id <> id)",
+                        name="duplicate_consistent"),
+        CheckConstraint("status <> 'rejected' OR answer <> ''", name="rejection_answered"),
         Index("ix_proposals_process_created", "process_id", "created_at"),
         Index("ix_proposals_process_supports", "process_id", "support_count"),
     )
@@ -141,6 +147,7 @@ class Proposal(PlaceMixin, db.Model):
         back_populates="proposal", cascade="all, delete-orphan", order_by="ProposalAuthor.position")
     theme: Mapped[Theme | None] = relationship()
     district: Mapped[District | None] = relationship()
+    process: Mapped[Process] = relationship()
     group: Mapped[UserGroup | None] = relationship()
     images: Mapped[list[ProposalImage]] = relationship(
         back_populates="proposal", cascade="all, delete-orphan", order_by="ProposalImage.position")
@@ -242,16 +249,3 @@ class Report(db.Model):
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     reporter: Mapped[User | None] = relationship(foreign_keys=[reporter_id])
-
-
-class CommuneBlock(db.Model):
-    """A person barred by moderators from taking part in one commune (they can still read)."""
-    __tablename__ = "commune_blocks"
-    __table_args__ = (UniqueConstraint("commune_id", "user_id"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id", ondelete="CASCADE"), index=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    reason: Mapped[str] = mapped_column(Text, default="")
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    user: Mapped[User] = relationship(foreign_keys=[user_id])

@@ -7,6 +7,7 @@ from datetime import timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, select
 
+from participation.blocks import require_not_blocked
 from participation.errors import Conflict, DomainError, NotFound, PermissionDenied
 from participation.events import publish
 from participation.extensions import db
@@ -21,7 +22,7 @@ from participation.permissions import (get_belonging, require_confirmed, require
 from participation import images
 from .operations_list import SORTS, Filters, Page, list_proposals, list_query, places  # noqa: F401 - public API
 from .models import (
-    DEFAULT_THEMES, Comment, CommuneBlock, Proposal, ProposalAuthor, ProposalImage, ProposalKind, ProposalSettings,
+    DEFAULT_THEMES, Comment, Proposal, ProposalAuthor, ProposalImage, ProposalKind, ProposalSettings,
     ProposalStatus, Support, Theme, UserGroup, UserGroupMember,
 )
 
@@ -30,14 +31,9 @@ MAX_COAUTHORS = 10
 
 # ---------------------------------------------------------------- shared checks
 
-def require_not_blocked(user: User, commune: Commune) -> None:
-    if db.session.scalar(select(CommuneBlock.id).where(
-            CommuneBlock.commune_id == commune.id, CommuneBlock.user_id == user.id)):
-        raise PermissionDenied(_l("Moderators have blocked your account in this commune."))
-
-
 def require_participant(user: User | None, commune: Commune) -> None:
-    """Anyone with a confirmed account may take part in a commune unless moderators blocked them."""
+    """Anyone with a confirmed account may take part in a commune unless moderators blocked them
+    (what a block refuses, action by action: participation/blocks.py)."""
     require_confirmed(user)
     require_not_blocked(user, commune)
 

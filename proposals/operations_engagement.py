@@ -72,7 +72,7 @@ def _check_threshold(proposal: Proposal, process: Process, now) -> None:
 
 
 def unsupport(actor: User, commune: Commune, proposal: Proposal) -> None:
-    require_participant(actor, commune)
+    require_confirmed(actor)  # taking one's support back is allowed even while blocked
     require_same_commune(proposal.commune_id, commune)
     require_phase(_process_of(proposal), Action.sign if proposal.is_petition else Action.support)
     gone = db.session.execute(delete(Support).where(
@@ -127,8 +127,11 @@ def is_following(user: User | None, proposal: Proposal) -> bool:
 
 # ---------------------------------------------------------------- comments
 
-def _comment_checks(actor: User, commune: Commune, proposal: Proposal) -> None:
-    require_participant(actor, commune)
+def _comment_checks(actor: User, commune: Commune, proposal: Proposal, *, blocked_may: bool = False) -> None:
+    if blocked_may:
+        require_confirmed(actor)
+    else:
+        require_participant(actor, commune)
     require_same_commune(proposal.commune_id, commune)
     require_phase(_process_of(proposal), Action.comment)
     if proposal.hidden:
@@ -157,16 +160,17 @@ def add_comment(actor: User, commune: Commune, proposal: Proposal, body: str,
                        .values(comment_count=Proposal.comment_count + 1)
                        .execution_options(synchronize_session=False))
     db.session.flush()
-    if parent is not None and parent.author_id and parent.author_id != actor.id:
-        publish("comment.replied", dedupe_key=f"comment.replied:{comment.id}", comment_id=comment.id)
+    # The replied-to author, the proposal's authors and its followers hear of it (tasks.notify_comment).
+    publish("comment.published", dedupe_key=f"comment.published:{comment.id}", comment_id=comment.id)
     commit()
     db.session.refresh(proposal)
     return comment
 
 
-def _own_comment(actor: User, commune: Commune, comment: Comment) -> Proposal:
+def _own_comment(actor: User, commune: Commune, comment: Comment, *, deleting: bool = False) -> Proposal:
+    """A blocked person may still delete what they wrote, not change it."""
     proposal = comment.proposal
-    _comment_checks(actor, commune, proposal)
+    _comment_checks(actor, commune, proposal, blocked_may=deleting)
     if comment.author_id != actor.id:
         raise PermissionDenied(_l("Only its author can change a comment."))
     if comment.deleted_at is not None:
@@ -190,7 +194,7 @@ def edit_comment(actor: User, commune: Commune, comment: Comment, body: str) -> 
 
 def delete_comment(actor: User, commune: Commune, comment: Comment) -> Comment:
     """The comment keeps its place so replies still make sense; only its words go."""
-    _own_comment(actor, commune, comment)
+    _own_comment(actor, commune, comment, deleting=True)
     comment.body = ""
     comment.deleted_at = utcnow()
     commit()

@@ -20,7 +20,7 @@ from .models import Proposal, ProposalStatus
 
 # Statuses a reviewer may set; "published" is where every proposal starts.
 REVIEW_STATUSES = (ProposalStatus.published, ProposalStatus.evaluating, ProposalStatus.accepted,
-                   ProposalStatus.rejected, ProposalStatus.withdrawn)
+                   ProposalStatus.rejected, ProposalStatus.duplicate, ProposalStatus.withdrawn)
 MAX_COST = 2_000_000_000
 
 
@@ -35,12 +35,21 @@ def instruct(actor: User, commune: Commune, proposal: Proposal, *, status: Propo
         raise DomainError(_l("A rejection needs a public justification."), field="answer")
     if estimated_cost is not None and not 0 <= estimated_cost <= MAX_COST:
         raise DomainError(_l("Enter a cost between 0 and %(max)s.", max=MAX_COST), field="estimated_cost")
+    # One status, consistent fields (the database checks it too): only a duplicate names its original.
+    if status == ProposalStatus.duplicate and duplicate_of_id is None:
+        raise DomainError(_l("Choose the proposal this one duplicates."), field="duplicate_of_id")
+    if status != ProposalStatus.duplicate and duplicate_of_id is not None:
+        raise DomainError(_l("Only a proposal with the status “Duplicate” names the proposal it "
+                             "duplicates: choose that status, or “Not a duplicate”."), field="duplicate_of_id")
     if duplicate_of_id is not None:
         original = db.session.get(Proposal, duplicate_of_id)
         if original is None or original.process_id != proposal.process_id or original.id == proposal.id:
             raise DomainError(_l("Choose another proposal of the same process."), field="duplicate_of_id")
         if original.duplicate_of_id == proposal.id:
             raise DomainError(_l("That proposal is already marked as a duplicate of this one."),
+                              field="duplicate_of_id")
+        if original.duplicate_of_id is not None:
+            raise DomainError(_l("That proposal is itself a duplicate: choose the proposal it duplicates."),
                               field="duplicate_of_id")
     status_changed = proposal.status != status
     answer_changed = answer != (proposal.answer or "")
@@ -53,7 +62,7 @@ def instruct(actor: User, commune: Commune, proposal: Proposal, *, status: Propo
         proposal.answered_at = utcnow() if answer else None
     proposal.updated_at = utcnow()
     entry = audit(commune, actor, "instruction.save", "proposal", proposal.id,
-                  reason=f"status={status.value}" + (" answer" if answer_changed else ""))
+                  params={"status": status.value, "answered": bool(answer_changed and answer)})
     db.session.flush()
     if status_changed:
         publish("proposal.status_changed", dedupe_key=f"proposal.status:{proposal.id}:{entry.id}",

@@ -19,6 +19,8 @@ from .models import Comment, Follow, Proposal, ProposalAuthor, ProposalStatus, S
 register_kind("proposal.status_changed", _l("The proposal \u201c%(title)s\u201d is now: %(status)s."))
 register_kind("proposal.answered", _l("The city services answered the proposal \u201c%(title)s\u201d."))
 register_kind("comment.replied", _l("%(author)s replied to your comment on \u201c%(title)s\u201d."))
+register_kind("comment.on_own", _l("%(author)s commented on your proposal \u201c%(title)s\u201d."))
+register_kind("comment.on_followed", _l("%(author)s commented on \u201c%(title)s\u201d, which you follow."))
 register_kind("proposal.updated", _l("The proposal \u201c%(title)s\u201d that you follow was edited."))
 register_kind("petition.threshold_reached",
               _l("The petition \u201c%(title)s\u201d reached its signature threshold: the commune must answer."))
@@ -27,7 +29,7 @@ register_kind("petition.answered", _l("The commune answered the petition \u201c%
 STATUS_NAMES = {
     ProposalStatus.published: _l("published"), ProposalStatus.evaluating: _l("being evaluated"),
     ProposalStatus.accepted: _l("accepted"), ProposalStatus.rejected: _l("rejected"),
-    ProposalStatus.withdrawn: _l("withdrawn"),
+    ProposalStatus.duplicate: _l("a duplicate"), ProposalStatus.withdrawn: _l("withdrawn"),
 }
 
 
@@ -71,17 +73,34 @@ def notify_answered(proposal_id: int) -> None:
           f"proposal.answered:{proposal_id}:{stamp}")
 
 
+@on("comment.published")
+def notify_comment(comment_id: int) -> None:
+    """One notification per person per comment, never to its author: the author of the comment replied to
+    hears of the reply, the proposal's authors of a comment on their proposal, its followers of a comment on
+    what they follow. All share the comment's dedupe key, so the database keeps only the first (the most
+    specific) for someone who is several of these, even when the job is retried."""
+    comment = db.session.get(Comment, comment_id)
+    if comment is None or comment.deleted_at is not None or comment.hidden or comment.proposal.hidden:
+        return
+    proposal = comment.proposal
+    key = f"comment:{comment_id}"
+    author = comment.author.nickname if comment.author else ""
+    skip = {comment.author_id}
+    if comment.parent_id is not None:
+        parent = db.session.get(Comment, comment.parent_id)
+        if parent is not None and parent.author_id is not None and parent.author_id not in skip:
+            _send(proposal, {parent.author_id}, "comment.replied", key, author=author)
+            skip.add(parent.author_id)
+    authors = set(db.session.scalars(select(ProposalAuthor.user_id).where(ProposalAuthor.proposal_id == proposal.id)))
+    _send(proposal, authors - skip, "comment.on_own", key, author=author)
+    followers = set(db.session.scalars(select(Follow.user_id).where(Follow.proposal_id == proposal.id)))
+    _send(proposal, followers - skip - authors, "comment.on_followed", key, author=author)
+
+
 @on("comment.replied")
 def notify_reply(comment_id: int) -> None:
-    reply = db.session.get(Comment, comment_id)
-    if reply is None or reply.parent_id is None or reply.deleted_at is not None or reply.hidden:
-        return
-    parent = db.session.get(Comment, reply.parent_id)
-    if parent is None or parent.author_id is None or parent.author_id == reply.author_id:
-        return
-    proposal = reply.proposal
-    _send(proposal, {parent.author_id}, "comment.replied", f"comment.replied:{comment_id}",
-          author=reply.author.nickname if reply.author else "")
+    """Former event name: jobs queued before the upgrade still run (nothing publishes it any more)."""
+    notify_comment(comment_id)
 
 
 @on("proposal.updated")

@@ -12,6 +12,8 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from participation import images, places
+from participation.blocks import active_block
+from participation.confirm import ask_confirmation, confirmed
 from participation.errors import DomainError
 from participation.extensions import db, limiter
 from participation.forms import attach_error, form_status
@@ -27,6 +29,7 @@ from . import demo, models  # noqa: F401 - models registers the tables, demo its
 from . import operations as ops
 from . import operations_engagement as engagement
 from . import operations_export as export
+from . import operations_moderation as moderation
 from .forms import CommentForm, EditProposalForm, ProposalForm
 from .models import ProposalImage, ProposalKind, ProposalStatus
 from .operations_instruction import petition_state
@@ -38,6 +41,14 @@ static_bp = Blueprint("proposals_static", __name__, static_folder="static", stat
 
 def _user():
     return current_user if current_user.is_authenticated else None
+
+
+def blocked_page(back: str):
+    """What a blocked person sees instead of a form they may not use (None when not blocked)."""
+    block = active_block(_user(), g.commune)
+    if block is None:
+        return None
+    return render_template("proposals/blocked.html", block=block, back=back), 403
 
 
 def _locale() -> str:
@@ -77,7 +88,7 @@ def index():
                               themes=themes, districts=districts)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("proposals/list.html", page=page, filters=filters, args=args,
-                           themes=themes, districts=districts,
+                           themes=themes, districts=districts, block=active_block(_user(), g.commune),
                            statuses=list(ProposalStatus), can_propose=g.process.allows(Action.propose))
 
 
@@ -126,6 +137,9 @@ def new():
     if not g.process.allows(Action.propose):
         flash(_("The current phase of this process does not allow new proposals."), "error")
         return redirect(url_for("proposals.index"))
+    blocked = blocked_page(url_for("proposals.index"))
+    if blocked:
+        return blocked
     if _submitted(form):
         try:
             proposal = ops.submit_proposal(
@@ -149,6 +163,7 @@ def detail(proposal_id: int):
     staff = ops.is_staff(user, g.commune)
     return render_template(
         "proposals/detail.html", proposal=proposal, staff=staff, thread=engagement.thread(proposal),
+        block=active_block(user, g.commune), reported=moderation.reported_by(user, proposal),
         supported=engagement.has_supported(user, proposal), following=engagement.is_following(user, proposal),
         can_edit=ops.can_edit(user, proposal), is_author=proposal.is_author(user),
         can_support=g.process.allows(Action.sign if proposal.is_petition else Action.support),
@@ -165,6 +180,9 @@ def edit(proposal_id: int):
     if not ops.can_edit(current_user, proposal):
         flash(_("This proposal can no longer be edited by you."), "error")
         return redirect(url_for("proposals.detail", proposal_id=proposal.id))
+    blocked = blocked_page(url_for("proposals.detail", proposal_id=proposal.id))
+    if blocked:
+        return blocked
     data = None
     if request.method == "GET":
         data = {"title": proposal.title, "body": proposal.body, "theme_id": proposal.theme_id,
@@ -188,10 +206,15 @@ def edit(proposal_id: int):
         form_status(form)
 
 
-@bp.post("/<int:proposal_id>/withdraw")
+@bp.route("/<int:proposal_id>/withdraw", methods=["GET", "POST"])
 @login_required
 def withdraw(proposal_id: int):
     proposal = ops.get_proposal(g.commune, g.process, proposal_id)
+    if not confirmed():
+        return ask_confirmation(_("Withdraw the proposal \u201c%(title)s\u201d?", title=proposal.title),
+                                details=_("A withdrawn proposal cannot be published again."),
+                                confirm_label=_("Withdraw the proposal"),
+                                cancel_url=url_for("proposals.detail", proposal_id=proposal.id))
     ops.withdraw_proposal(current_user, g.commune, proposal)
     flash(_("Your proposal is withdrawn."), "success")
     return redirect(url_for("proposals.detail", proposal_id=proposal.id))
@@ -265,7 +288,7 @@ def image(filename: str):
 def proposals_section(process) -> str:
     total = ops.list_proposals(process, ops.Filters(), per_page=3)
     return render_template("proposals/_section.html", process=process, latest=total,
-                           can_propose=process.allows(Action.propose))
+                           can_propose=process.allows(Action.propose), block=active_block(_user(), process.commune))
 
 
 @admin_link

@@ -4,13 +4,16 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from participation import blocks
+from participation.admin_views import page_number
 from participation.errors import DomainError
 from participation.extensions import db
 from participation.forms import attach_error, form_status
 from participation.input import form_int, form_text
+from participation.hooks import instruction_panels
 from participation.models import Process, Role, User
 from participation.operations import get_process, list_processes
 from participation.permissions import require_role
@@ -34,7 +37,14 @@ groups_bp = commune_blueprint("proposal_groups", __name__, url_prefix="/groups",
 @admin_bp.get("/moderation")
 def moderation():
     return render_template("proposals/admin/moderation.html", items=mod.queue(current_user, g.commune),
-                           blocks=mod.blocks(current_user, g.commune))
+                           blocks=blocks.blocks(current_user, g.commune), durations=blocks.DURATIONS, tab="queue")
+
+
+@admin_bp.get("/moderation/handled")
+def moderation_handled():
+    items, has_next = mod.handled(current_user, g.commune, page=page_number())
+    return render_template("proposals/admin/moderation_handled.html", items=items, has_next=has_next,
+                           page=page_number(), durations=blocks.DURATIONS, tab="handled")
 
 
 def _reason() -> str:
@@ -52,12 +62,15 @@ def _moderate(do) -> object:
     try:
         do()
     except DomainError as exc:
-        if exc.status != 400:
+        if exc.status not in (400, 409):
             raise
+        db.session.rollback()
         flash(str(exc.message), "error")
     else:
         flash(_("Done: the action is recorded in the audit log."), "success")
-    return redirect(url_for("proposals_admin.moderation"))
+    back = "proposals_admin.moderation_handled" if request.form.get("tab") == "handled" else \
+        "proposals_admin.moderation"
+    return redirect(url_for(back))
 
 
 @admin_bp.post("/moderation/<target_type>/<int:target_id>/<action>")
@@ -72,18 +85,33 @@ def moderate(target_type: str, target_id: int, action: str):
     abort(404)
 
 
+def _duration() -> int | None:
+    choice = request.form.get("duration", "")
+    if choice not in blocks.DURATIONS:
+        raise DomainError(_("Choose how long the block lasts."), field="duration")
+    return blocks.DURATIONS[choice]
+
+
 @admin_bp.post("/moderation/block")
 def block():
-    user_id = form_int("user_id")
-    user = db.session.get(User, user_id) if user_id is not None else None
+    user_id, nickname = form_int("user_id"), request.form.get("nickname", "").strip()
+    if user_id is not None:
+        user = db.session.get(User, user_id)
+    elif nickname:
+        user = db.session.scalar(select(User).where(func.lower(User.nickname) == nickname.lower()))
+        if user is None:
+            flash(_("No account has the nickname %(name)s.", name=nickname[:40]), "error")
+            return redirect(url_for("proposals_admin.moderation") + "#blocked")
+    else:
+        user = None
     if user is None:
         abort(404)
-    return _moderate(lambda: mod.block_user(current_user, g.commune, user, _reason()))
+    return _moderate(lambda: blocks.block_user(current_user, g.commune, user, _reason(), _duration()))
 
 
 @admin_bp.post("/moderation/unblock/<int:user_id>")
 def unblock(user_id: int):
-    return _moderate(lambda: mod.unblock_user(current_user, g.commune, user_id, _reason()))
+    return _moderate(lambda: blocks.unblock_user(current_user, g.commune, user_id, _reason()))
 
 
 # ---------------------------------------------------------------- instruction
@@ -127,8 +155,8 @@ def instruct(proposal_id: int):
             flash(_("The instruction is saved."), "success")
             process = db.session.get(Process, proposal.process_id)
             return redirect(url_for("proposals.detail", process=process.slug, proposal_id=proposal.id))
-    return render_template("proposals/admin/instruct.html", form=form, proposal=proposal), \
-        form_status(form)
+    return render_template("proposals/admin/instruct.html", form=form, proposal=proposal,
+                           panels=instruction_panels(proposal)), form_status(form)
 
 
 # ---------------------------------------------------------------- settings
@@ -172,8 +200,8 @@ def index():
         else:
             flash(_("The group is created."), "success")
             return redirect(url_for("proposal_groups.detail", group_id=group.id))
-    return render_template("proposals/groups.html", form=form, groups=ops.groups_of(current_user, g.commune)), \
-        form_status(form)
+    return render_template("proposals/groups.html", form=form, groups=ops.groups_of(current_user, g.commune),
+                           block=blocks.active_block(current_user, g.commune)), form_status(form)
 
 
 @groups_bp.route("/<int:group_id>", methods=["GET", "POST"])
@@ -189,8 +217,8 @@ def detail(group_id: int):
         else:
             flash(_("The member is added."), "success")
             return redirect(url_for("proposal_groups.detail", group_id=group.id))
-    return render_template("proposals/group.html", group=group, form=form,
-                           member=current_user in group.members), form_status(form)
+    return render_template("proposals/group.html", group=group, form=form, member=current_user in group.members,
+                           block=blocks.active_block(current_user, g.commune)), form_status(form)
 
 
 @groups_bp.post("/<int:group_id>/leave")

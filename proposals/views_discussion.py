@@ -5,6 +5,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from participation.confirm import ask_confirmation, confirmed
 from participation.errors import DomainError
 from participation.extensions import limiter
 from participation.forms import attach_error, form_status
@@ -15,7 +16,7 @@ from . import operations_engagement as engagement
 from . import operations_moderation as moderation
 from .forms import CommentForm, ReportForm
 from .models import ReportReason, ReportTarget
-from .views import _action_limit, _per_user, bp
+from .views import _action_limit, _per_user, blocked_page, bp
 
 
 def _back(proposal_id: int, anchor: str = "") -> str:
@@ -48,6 +49,9 @@ def comment(proposal_id: int):
 def edit_comment(proposal_id: int, comment_id: int):
     proposal = ops.get_proposal(g.commune, g.process, proposal_id)
     item = engagement.get_comment(proposal, comment_id)
+    blocked = blocked_page(_back(proposal.id, f"#comment-{item.id}"))
+    if blocked:
+        return blocked
     form = CommentForm(data={"body": item.body} if request.method == "GET" else None)
     if form.validate_on_submit():
         try:
@@ -64,11 +68,15 @@ def edit_comment(proposal_id: int, comment_id: int):
         form_status(form)
 
 
-@bp.post("/<int:proposal_id>/comments/<int:comment_id>/delete")
+@bp.route("/<int:proposal_id>/comments/<int:comment_id>/delete", methods=["GET", "POST"])
 @login_required
 def delete_comment(proposal_id: int, comment_id: int):
     proposal = ops.get_proposal(g.commune, g.process, proposal_id)
     item = engagement.get_comment(proposal, comment_id)
+    if not confirmed():
+        return ask_confirmation(_("Delete your comment?"), details=_("Its words go; replies keep their place."),
+                                confirm_label=_("Delete the comment"),
+                                cancel_url=_back(proposal.id, f"#comment-{item.id}"))
     engagement.delete_comment(current_user, g.commune, item)
     flash(_("Your comment is deleted."), "success")
     return redirect(_back(proposal.id, f"#comment-{item.id}"))
@@ -81,6 +89,15 @@ def delete_comment(proposal_id: int, comment_id: int):
 def report(proposal_id: int, comment_id: int | None = None):
     proposal = ops.get_proposal(g.commune, g.process, proposal_id)
     item = engagement.get_comment(proposal, comment_id) if comment_id else None
+    back = _back(proposal.id, f"#comment-{item.id}" if item else "")
+    blocked = blocked_page(back)
+    if blocked:
+        return blocked
+    earlier = moderation.my_report(current_user, ReportTarget.comment if item else ReportTarget.proposal,
+                                   item.id if item else proposal.id)
+    if earlier is not None and request.method == "GET":
+        return render_template("proposals/report.html", form=None, earlier=earlier, proposal=proposal, comment=item,
+                               back=back)
     form = ReportForm()
     if form.validate_on_submit():
         try:
@@ -92,6 +109,6 @@ def report(proposal_id: int, comment_id: int | None = None):
             attach_error(form, exc)
         else:
             flash(_("Thank you: moderators will review your report."), "success")
-            return redirect(_back(proposal.id, f"#comment-{item.id}" if item else ""))
-    return render_template("proposals/report.html", form=form, proposal=proposal, comment=item), \
-        form_status(form)
+            return redirect(back)
+    return render_template("proposals/report.html", form=form, earlier=None, proposal=proposal, comment=item,
+                           back=back), form_status(form)

@@ -49,3 +49,52 @@ def inert_problems(html: str) -> list[str]:
 def assert_inert(html: str, context: str = "") -> None:
     problems = inert_problems(html)
     assert not problems, f"{context}: {problems}"
+
+
+_BLOCKS = {"td", "th", "tr", "p", "div", "li", "h1", "h2", "h3", "h4", "section", "br", "option", "label",
+           "legend", "ul", "ol", "table", "caption", "nav", "form", "button", "article"}
+
+
+class _Text(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skip = 0
+        self.main: list[str] | None = None
+        self.depth = 0
+
+    def _space(self, tag):
+        if tag in _BLOCKS:
+            self.handle_data(" ")
+
+    def handle_starttag(self, tag, attrs):
+        self._space(tag)
+        if tag in ("script", "style"):
+            self.skip += 1
+        if tag == "main":
+            self.main = []
+            self.depth = 1
+        elif self.main is not None and self.depth:
+            self.depth += 1 if tag not in ("br", "img", "input", "meta", "link", "hr") else 0
+
+    def handle_endtag(self, tag):
+        self._space(tag)
+        if tag in ("script", "style"):
+            self.skip -= 1
+        if tag == "main":
+            self.depth = 0
+
+    def handle_data(self, data):
+        if self.skip:
+            return
+        self.parts.append(data)
+        if self.main is not None and self.depth:
+            self.main.append(data)
+
+
+def visible_text(html: str) -> str:
+    """The text a person reads in the page's <main> (the whole page when it has none), spaces collapsed."""
+    parser = _Text()
+    parser.feed(html)
+    parser.close()
+    return " ".join("".join(parser.main if parser.main is not None else parser.parts).split())

@@ -49,7 +49,7 @@ def invite(actor: User, commune: Commune, email: str, role: Role) -> RoleInvitat
     invitation.invited_by_id, invitation.created_at = actor.id, now
     invitation.expires_at = now + timedelta(seconds=_max_age())
     db.session.flush()
-    audit(commune, actor, "role.invite", "invitation", invitation.id, reason=role.value)
+    audit(commune, actor, "role.invite", "invitation", invitation.id, params={"role": role.value})
     enqueue(tasks.send_role_invitation, invitation_id=invitation.id)
     commit()
     return invitation
@@ -71,7 +71,8 @@ def withdraw(actor: User, commune: Commune, invitation_id: int) -> RoleInvitatio
     if invitation.status != InvitationStatus.pending:
         raise Conflict(_l("This invitation has already been answered or withdrawn."))
     invitation.status, invitation.answered_at = InvitationStatus.withdrawn, utcnow()
-    audit(commune, actor, "role.invitation_withdraw", "invitation", invitation.id, reason=invitation.role.value)
+    audit(commune, actor, "role.invitation_withdraw", "invitation", invitation.id,
+          params={"role": invitation.role.value})
     commit()
     return invitation
 
@@ -118,7 +119,8 @@ def accept(user: User, token: str) -> RoleInvitation:
     if not exists:
         db.session.add(Membership(user_id=user.id, commune_id=commune.id, role=invitation.role))
     _answer(user, invitation, InvitationStatus.accepted)
-    audit(commune, user, "role.accept", "user", user.id, reason=invitation.role.value)
+    audit(commune, user, "role.accept", "user", user.id,
+          params={"role": invitation.role.value, "inviter": inviter.nickname})
     commit()
     return invitation
 
@@ -127,7 +129,7 @@ def decline(user: User, token: str) -> RoleInvitation:
     invitation = invitation_for(token)
     _addressed_to(user, invitation)
     _answer(user, invitation, InvitationStatus.declined)
-    audit(invitation.commune, user, "role.decline", "user", user.id, reason=invitation.role.value)
+    audit(invitation.commune, user, "role.decline", "user", user.id, params={"role": invitation.role.value})
     commit()
     return invitation
 

@@ -34,7 +34,7 @@ def parse_id(ident: object) -> tuple[int, str] | None:
     if not isinstance(ident, str):
         return None
     account, _, key = ident.partition(":")
-    if not (account.isdigit() and len(account) <= 12 and 20 <= len(key) <= 100):
+    if not (account.isascii() and account.isdigit() and len(account) <= 12 and 20 <= len(key) <= 100):
         return None
     return int(account), key
 

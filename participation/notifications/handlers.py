@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from ..events import on
 from ..extensions import db
 from ..hooks import PHASE_NAMES
-from ..models import Phase, Process
+from ..models import Commune, Phase, Process
 from ..urls import external_url
 from .audiences import process_audience
 from .operations import notify, register_kind, register_labels
@@ -26,6 +26,12 @@ register_kind("phase.closing_soon", _l("The \u201c%(phase)s\u201d phase of \u201
 register_kind("results.published", _l("The results of \u201c%(process)s\u201d are published."))
 register_kind("ballot.paper_refused", _l("A paper ballot in your name for \u201c%(budget)s\u201d was refused on "
                                          "%(time)s: you had already voted (%(channel)s)."))
+register_kind("moderation.blocked", _l("The moderators of %(commune)s blocked your account: %(reason)s. You can "
+                                      "still read, follow proposals and vote."))
+register_kind("moderation.blocked_until", _l("The moderators of %(commune)s blocked your account until %(ends_at)s: "
+                                            "%(reason)s. You can still read, follow proposals and vote."))
+register_kind("moderation.unblocked", _l("The moderators of %(commune)s unblocked your account: you can take part "
+                                         "again."))
 register_labels("phase", {kind.value: label for kind, label in PHASE_NAMES.items()})
 register_labels("channel", {"online": _l("online"), "paper": _l("on paper")})
 
@@ -73,3 +79,25 @@ def warn_paper_refused(user_id: int, budget: str | dict, channel: str, time: str
     notify([user_id], kind="ballot.paper_refused",
            dedupe_key=f"ballot.paper_refused:{user_id}:{ballot_key or time}", url=url, commune_id=commune_id,
            params={"budget": budget, "channel": channel, "time": time})
+
+
+@on("moderation.blocked")
+def tell_blocked(user_id: int, commune_id: int, reason: str, until: str | None = None, entry_id: int = 0) -> None:
+    """A blocked person learns it (why, until when) without having to try and fail."""
+    commune = db.session.get(Commune, commune_id)
+    if commune is None:
+        return
+    notify([user_id], kind="moderation.blocked_until" if until else "moderation.blocked",
+           dedupe_key=f"moderation.blocked:{entry_id}", commune_id=commune_id,
+           url=external_url("communes.home", commune=commune.slug),
+           params={"commune": commune.name, "reason": reason, "ends_at": until})
+
+
+@on("moderation.unblocked")
+def tell_unblocked(user_id: int, commune_id: int, entry_id: int = 0) -> None:
+    commune = db.session.get(Commune, commune_id)
+    if commune is None:
+        return
+    notify([user_id], kind="moderation.unblocked", dedupe_key=f"moderation.unblocked:{entry_id}",
+           commune_id=commune_id, url=external_url("communes.home", commune=commune.slug),
+           params={"commune": commune.name})

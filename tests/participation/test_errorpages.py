@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from participation.extensions import db
 from participation.models import PhaseKind, Role
-from proposals import operations_moderation as moderation
+from participation import blocks
 from proposals.models import Comment
 
 from ..factories import grant, login, make_commune, make_process, make_user
@@ -166,7 +166,7 @@ def test_a_refused_comment_keeps_its_text(client):
     commune, process = setup_commune()
     proposal = make_proposal(commune, process)
     troll = grant(make_user("Troll"), commune, Role.resident)
-    moderation.block_user(grant(make_user(), commune, Role.moderator), commune, troll, "Insultes")
+    blocks.block_user(grant(make_user(), commune, Role.moderator), commune, troll, "Insultes")
     login(client, troll)
     url = f"/{commune.slug}/processes/{process.slug}/proposals/{proposal.id}/comments"
     response = client.post(url, data={"body": "Un long texte que je ne veux pas perdre"})

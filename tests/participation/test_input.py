@@ -104,7 +104,7 @@ def test_a_nickname_with_a_trailing_newline_is_refused(client):
 
 @pytest.mark.parametrize("field, value, message", [
     ("amount", "\u0663\u0660\u0660", None), ("amount", "1_000", None), ("amount", " 1000 ", "saved"),
-    ("max_projects", "99999999999999", "This number is too large."), ("max_projects", "2\u00b9", "Not a valid integer"),
+    ("max_projects", "99999999999999", "Enter at most"), ("max_projects", "2\u00b9", "digits only"),
 ])
 def test_integer_fields_take_what_a_person_types(admin_client, field, value, message):
     """WTForms read "٣٠٠" as 300 and "1_000" as 1000 with int(), and let numbers beyond the database's

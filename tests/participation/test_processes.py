@@ -8,6 +8,7 @@ from participation.models import Action, Phase, PhaseKind, Process, Role, utcnow
 from participation.permissions import require_phase
 
 from ..factories import grant, login, make_commune, make_process, make_user
+from ..html_checks import visible_text
 
 
 def test_admin_creates_process_with_sanitised_description_and_phases(admin_client):
@@ -84,25 +85,61 @@ def test_active_phase_follows_dates_and_override(admin_client):
     assert db.session.get(Process, process.id).active_phase().kind == PhaseKind.proposals
 
 
-def test_phase_rename_reorder_delete(admin_client):
+def test_phase_rename_and_delete_after_confirmation(admin_client):
     client, commune = admin_client
     process = make_process(commune, slug="p", active=PhaseKind.information)
-    first, second = process.phases[0], process.phases[1]
+    first = process.phases[0]
     r = client.post(f"/ville/admin/processes/p/phases/{first.id}", data={
         "kind": "information", "name_fr": "Lancement", "name_de": "Start",
         "starts_at": "2020-01-01T00:00", "ends_at": "2020-01-02T00:00"})
     assert r.status_code == 302
-    client.post(f"/ville/admin/processes/p/phases/{second.id}/move", data={"direction": "up"})
+    last = process.phases[-1]
+    # Deleting asks first (a page that works without JavaScript), and deletes nothing until confirmed.
+    for ask in (client.get(f"/ville/admin/processes/p/phases/{last.id}/delete"),
+                client.post(f"/ville/admin/processes/p/phases/{last.id}/delete")):
+        assert ask.status_code == 200
+        text = visible_text(ask.get_data(as_text=True))
+        assert "Delete the phase \u201cDelivery of the projects\u201d" in text and 'name="confirmed"' in \
+            ask.get_data(as_text=True)
     db.session.expire_all()
-    process = db.session.get(Process, process.id)
-    kinds = [p.kind for p in process.phases]
-    assert kinds[0] == PhaseKind.proposals and kinds[1] == PhaseKind.information
-    client.post(f"/ville/admin/processes/p/phases/{process.phases[-1].id}/delete")
+    assert len(db.session.get(Process, process.id).phases) == 6
+    r = client.post(f"/ville/admin/processes/p/phases/{last.id}/delete", data={"confirmed": "yes"})
+    assert r.status_code == 302
     db.session.expire_all()
     assert len(db.session.get(Process, process.id).phases) == 5
     assert client.post("/lang", data={"lang": "de", "next": "/ville/processes/p/"}).location == "/ville/processes/p/"
     page = client.get("/ville/processes/p/").get_data(as_text=True)
     assert "Start" in page and '<html lang="de"' in page
+
+
+def test_phases_are_ordered_by_their_dates_and_reordering_is_done_by_dates(admin_client):
+    client, commune = admin_client
+    process = make_process(commune, slug="p", active=None)
+    proposals, vote = process.phase_of_kind(PhaseKind.proposals), process.phase_of_kind(PhaseKind.vote)
+    # No button swaps kinds and names while the dates stay (that could put the vote first unseen).
+    page = client.get("/ville/admin/processes/p/phases").get_data(as_text=True)
+    assert "/move" not in page and "in the order of their dates" in page
+    assert client.post(f"/ville/admin/processes/p/phases/{vote.id}/move", data={"direction": "up"}).status_code \
+        in (404, 405)
+    # Moving the vote before the proposals means giving it earlier dates: the list follows, and says so.
+    start = proposals.starts_at - timedelta(days=30)
+    r = client.post(f"/ville/admin/processes/p/phases/{vote.id}", data={
+        "kind": "vote", "starts_at": to_local(start).strftime("%Y-%m-%dT%H:%M"),
+        "ends_at": to_local(start + timedelta(days=5)).strftime("%Y-%m-%dT%H:%M")})
+    assert r.status_code == 302, r.get_data(as_text=True)[:2000]
+    db.session.expire_all()
+    process = db.session.get(Process, process.id)
+    assert process.phases[0].kind == PhaseKind.vote
+    assert [p.position for p in process.phases] == list(range(6))
+    assert all(a.starts_at < b.starts_at for a, b in zip(process.phases, process.phases[1:]))
+    text = visible_text(client.get("/ville/admin/processes/p/phases").get_data(as_text=True))
+    assert "Check the dates: \u201cVoting\u201d comes before \u201cInformation\u201d" in text
+
+
+def to_local(utc):
+    from zoneinfo import ZoneInfo
+    from datetime import timezone
+    return utc.replace(tzinfo=timezone.utc).astimezone(ZoneInfo("Europe/Paris")).replace(tzinfo=None)
 
 
 def test_resident_cannot_administer(client):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from participation.errors import Conflict, PermissionDenied
 from participation.extensions import db
@@ -59,7 +59,11 @@ def test_deleted_comment_keeps_its_place_with_its_replies(client):
     parent = engagement.add_comment(author, commune, proposal, "<p>Texte secret</p>")
     engagement.add_comment(other, commune, proposal, "<p>Une réponse</p>", parent=parent)
     login(client, author)
-    assert client.post(url(process, f"{proposal.id}/comments/{parent.id}/delete")).status_code == 302
+    asked = client.post(url(process, f"{proposal.id}/comments/{parent.id}/delete"))
+    assert asked.status_code == 200 and "Texte secret" in client.get(url(process, str(proposal.id))).get_data(
+        as_text=True)  # a confirmation page first, nothing deleted yet
+    assert client.post(url(process, f"{proposal.id}/comments/{parent.id}/delete"),
+                       data={"confirmed": "yes"}).status_code == 302
     page = client.get(url(process, str(proposal.id))).get_data(as_text=True)
     assert "Texte secret" not in page
     assert "deleted by its author" in page and "Une réponse" in page
@@ -78,7 +82,7 @@ def test_reply_notifies_the_parent_author_once(run_jobs):
     author_id, reply_id = author.id, reply.id
     run_jobs()
     rows = db.session.scalars(select(Notification).where(Notification.kind == "comment.replied")).all()
-    assert [(n.user_id, n.dedupe_key) for n in rows] == [(author_id, f"comment.replied:{reply_id}")]
+    assert [(n.user_id, n.dedupe_key) for n in rows] == [(author_id, f"comment:{reply_id}")]
     assert "/proposals/" in rows[0].url
 
 
@@ -111,3 +115,60 @@ def test_comment_over_http_and_reply(client):
     assert db.session.scalar(select(Comment).where(Comment.parent_id == first.id)).depth == 2
     assert client.post(url(process, f"{proposal.id}/comments"), data={"body": ""}).status_code == 400  # form shown again
     assert db.session.scalar(select(Comment.id).where(Comment.body == "")) is None
+
+
+def test_authors_and_followers_hear_of_new_comments_once_each(run_jobs, smtp):
+    from participation.models import EmailPreference, utcnow
+    commune, process = setup_commune()
+    author, coauthor = resident(commune, nickname="Autrice"), resident(commune, nickname="Coautrice")
+    proposal = make_proposal(commune, process, author, coauthors=["Coautrice"])
+    follower, daily, never = resident(commune), resident(commune), resident(commune)
+    daily.email_preference, never.email_preference = EmailPreference.daily, EmailPreference.never
+    db.session.commit()
+    for person in (follower, daily, never, author):  # the author follows already: still one notification
+        engagement.follow(person, commune, proposal)
+    first = resident(commune, nickname="Bruno")
+    engagement.follow(first, commune, proposal)
+    comment = engagement.add_comment(first, commune, proposal, "<p>Bonne idée</p>")
+    reply = engagement.add_comment(author, commune, proposal, "<p>Merci</p>", parent=comment)
+    ids = {name: user.id for name, user in (("author", author), ("coauthor", coauthor), ("follower", follower),
+                                             ("daily", daily), ("never", never), ("first", first))}
+    comment_id, reply_id, proposal_id = comment.id, reply.id, proposal.id
+    emails = {name: user.email for name, user in (("follower", follower), ("daily", daily), ("never", never))}
+    run_jobs()
+    rows = db.session.scalars(select(Notification)).all()
+    on_comment = {n.user_id: n.kind for n in rows if n.dedupe_key == f"comment:{comment_id}"}
+    on_reply = {n.user_id: n.kind for n in rows if n.dedupe_key == f"comment:{reply_id}"}
+    assert on_comment == {ids["author"]: "comment.on_own", ids["coauthor"]: "comment.on_own",
+                          ids["follower"]: "comment.on_followed", ids["daily"]: "comment.on_followed",
+                          ids["never"]: "comment.on_followed"}  # never the commenter
+    assert on_reply == {ids["first"]: "comment.replied", ids["coauthor"]: "comment.on_own",
+                        ids["follower"]: "comment.on_followed", ids["daily"]: "comment.on_followed",
+                        ids["never"]: "comment.on_followed"}  # the replier (the author) hears nothing
+    assert len([n for n in rows if n.kind.startswith("comment.")]) == 10
+    # E-mails follow each person's preference: immediately yes, daily digest and never not now.
+    recipients = [m["To"] for m in smtp.wait_for(6)]
+    assert recipients.count(emails["follower"]) == 2  # one per comment
+    assert emails["daily"] not in recipients and emails["never"] not in recipients
+    # A comment hidden (or deleted) before its job runs notifies nobody.
+    from proposals.models import Comment
+    from proposals.tasks import notify_comment
+    for state in ({"hidden": True}, {"deleted_at": utcnow()}):
+        quiet = Comment(proposal_id=proposal_id, author_id=ids["first"], depth=1, body="<p>Pub</p>", **state)
+        db.session.add(quiet)
+        db.session.commit()
+        notify_comment(quiet.id)
+        assert not db.session.scalar(select(Notification.id).where(Notification.dedupe_key == f"comment:{quiet.id}"))
+
+
+def test_a_retried_comment_job_notifies_nobody_twice(run_jobs):
+    from proposals.tasks import notify_comment
+    commune, process = setup_commune()
+    proposal = make_proposal(commune, process)
+    comment = engagement.add_comment(resident(commune), commune, proposal, "<p>Salut</p>")
+    comment_id = comment.id
+    run_jobs()
+    notify_comment(comment_id)
+    notify_comment(comment_id)
+    assert db.session.scalar(select(func.count(Notification.id)).where(
+        Notification.dedupe_key == f"comment:{comment_id}")) == 1

@@ -7,13 +7,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from participation import blocks
 from participation.errors import Conflict, PermissionDenied
 from participation.extensions import db
 from participation.models import Role, utcnow
 from participation.notifications.models import Notification
 from proposals import operations as ops
 from proposals import operations_engagement as engagement
-from proposals import operations_moderation as mod
 from proposals.models import Follow, Proposal, ProposalKind, Support
 
 from ..conftest import needs_postgres
@@ -69,7 +69,7 @@ def test_blocked_people_cannot_support():
     commune, process = setup_commune()
     proposal = make_proposal(commune, process)
     user, moderator = resident(commune), staff(commune, Role.moderator)
-    mod.block_user(moderator, commune, user, "Spam répété")
+    blocks.block_user(moderator, commune, user, "Spam répété")
     with pytest.raises(PermissionDenied, match="blocked"):
         engagement.support(user, commune, proposal)
     other_commune, other_process = setup_commune()
@@ -133,6 +133,18 @@ def test_petition_signatures_after_the_deadline_are_refused():
     db.session.commit()
     with pytest.raises(Conflict, match="over"):
         engagement.support(resident(commune), commune, petition)
+
+
+def test_a_closed_petition_offers_no_sign_button(client):
+    """Like a blocked person, someone should not learn only after clicking that signing is over."""
+    commune, process = setup_commune()
+    petition = make_proposal(commune, process, kind=ProposalKind.petition)
+    login(client, resident(commune))
+    assert f"{petition.id}/support" in client.get(url(process, str(petition.id))).get_data(as_text=True)
+    petition.signature_deadline = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    page = client.get(url(process, str(petition.id))).get_data(as_text=True)
+    assert f"{petition.id}/support" not in page and "The signature period of this petition is over." in page
 
 
 def test_petitions_can_be_disabled():

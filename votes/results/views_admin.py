@@ -20,7 +20,7 @@ from participation.tenancy import staff_blueprint
 from .operations import (
     get_result, latest_result, pending_tallies, publish_result, request_tally, result_history,
 )
-from .data import tally_settings, vote_closed
+from .data import rule_label, tally_settings, vote_closed
 from .explain import percent, result_view
 from .forms import ComputeForm, ExportForm, ImportForm, PublishForm
 from .interop import age_collected, export_budget, import_pabulib, import_record
@@ -61,6 +61,7 @@ def process_results(process: str):
             "history": result_history(budget), "imported": import_record(budget)})
     pending = pending_tallies([item["budget"].id for item in budgets])
     return render_template("results/admin.html", process=proc, budgets=budgets, closed=vote_closed(proc),
+                           rule_label=rule_label,
                            pending=pending,
                            age=age_collected(proc),
                            can_publish=current_user.has_role(g.commune, Role.administrator), percent=percent)
